@@ -1,0 +1,165 @@
+"""Request dependencies shared by the routers: the database session and event filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from app.dataset import EventType
+from app.dates import DateError, parse_partial
+from app.errors import InvalidParameter
+from app.queries import EventFilters
+
+MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One read transaction per request: every query in it sees the same dataset."""
+    with request.app.state.sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _many(name: str, values: list[str]) -> tuple[str, ...]:
+    if len(values) > MAX_VALUES:
+        raise InvalidParameter(name, f"at most {MAX_VALUES} values")
+    return tuple(value for value in values if value.strip())
+
+
+Text = Annotated[str, Query(max_length=200)]
+
+
+def event_filters(
+    from_: Annotated[
+        str | None,
+        Query(
+            alias="from",
+            max_length=10,
+            description="Window start: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (from the start of "
+            "that period).",
+            examples=["2015"],
+        ),
+    ] = None,
+    to: Annotated[
+        str | None,
+        Query(
+            max_length=10,
+            description="Window end: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; `to=2015` means through "
+            "2015-12-31.",
+            examples=["2017-03"],
+        ),
+    ] = None,
+    match: Annotated[
+        Literal["overlap", "within"],
+        Query(
+            description="`overlap`: the event may fall in the window (its span touches it). "
+            "`within`: it surely does (its whole span is inside).",
+            examples=["overlap"],
+        ),
+    ] = "overlap",
+    actor: Annotated[
+        list[Text],
+        Query(
+            description="Actor id, name or any alias, in any spelling (`Kuvvatov`, `Quvatov`, "
+            "`Rakhmonov`); repeat for any of several.",
+            examples=["Kuvvatov"],
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies defaults
+    role: Annotated[
+        list[Text],
+        Query(
+            description="The actor's role in the event (victim, perpetrator, ...); with `actor`, "
+            "that actor's role. Repeatable.",
+            examples=["victim"],
+        ),
+    ] = [],  # noqa: B006
+    place: Annotated[
+        list[Text],
+        Query(
+            description="Place id, name or alias; includes every place inside it. Repeatable.",
+            examples=["Tajikistan"],
+        ),
+    ] = [],  # noqa: B006
+    type: Annotated[
+        list[EventType],
+        Query(
+            description="Event type from the controlled vocabulary. Repeatable.",
+            examples=["killing"],
+        ),
+    ] = [],  # noqa: B006
+    tag: Annotated[
+        list[Text],
+        Query(
+            description="Tag. Repeatable.",
+            examples=["transnational-repression"],
+        ),
+    ] = [],  # noqa: B006
+    source: Annotated[
+        list[Text],
+        Query(
+            description="Source id: events that source reports. Repeatable.",
+            examples=["sobiri-2017"],
+        ),
+    ] = [],  # noqa: B006
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="Full text over titles, summaries, quotes, actor and place names. Every "
+            "word must start a word of the event's text, in any spelling or case.",
+            examples=["Istanbul"],
+        ),
+    ] = None,
+    sort: Annotated[
+        Literal["date", "-date"],
+        Query(
+            description="`date`: earliest first (by start, then end, then id); `-date`: the exact "
+            "reverse.",
+            examples=["date"],
+        ),
+    ] = "date",
+) -> EventFilters:
+    """Parse and check the filters every event list and feed accepts."""
+    start = end = None
+    try:
+        if from_:
+            start = parse_partial(from_)[0]
+    except DateError as exc:
+        raise InvalidParameter("from", str(exc)) from None
+    try:
+        if to:
+            end = parse_partial(to)[1]
+    except DateError as exc:
+        raise InvalidParameter("to", str(exc)) from None
+    if start is not None and end is not None and start > end:
+        raise InvalidParameter("to", f"the window ends ({to}) before it starts ({from_})")
+    return EventFilters(
+        window_start=start,
+        window_end=end,
+        match=match,
+        actors=_many("actor", actor),
+        roles=_many("role", role),
+        places=_many("place", place),
+        types=_many("type", list(type)),
+        tags=_many("tag", tag),
+        sources=_many("source", source),
+        q=q if q is None or q.strip() else None,
+        sort=sort,
+    )
+
+
+FiltersDep = Annotated[EventFilters, Depends(event_filters)]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size, 1 to 500.", examples=[50])]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=1000,
+        description="Opaque position from a previous page's `next_cursor`.",
+        examples=[None],
+    ),
+]

@@ -1,0 +1,63 @@
+"""/health and /facets: the state of the service, and counts for filter menus."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select, text
+
+from app import models
+from app.api.deps import FiltersDep, SessionDep
+from app.facets import facet_counts
+from app.schemas import Facets, FacetValue, Health
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/health", response_model=Health)
+def health(session: SessionDep) -> Health:
+    """Liveness and what is loaded: event count, dataset hash and schema revision."""
+    meta = session.get(models.DatasetMeta, 1)
+    revision = session.scalar(select(text("version_num")).select_from(text("alembic_version")))
+    return Health(
+        status="ok",
+        events=meta.event_count if meta else 0,
+        dataset_hash=meta.dataset_hash if meta else None,
+        schema_revision=revision,
+        # SQLite hands back naive datetimes; they were written in UTC.
+        loaded_at=meta.loaded_at.replace(tzinfo=meta.loaded_at.tzinfo or UTC) if meta else None,
+    )
+
+
+@router.get("/facets", response_model=Facets)
+def get_facets(
+    filters: FiltersDep,
+    session: SessionDep,
+    size: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=1000,
+            description="How many actor, place and source "
+            "values to return (the most frequent first).",
+            examples=[20],
+        ),
+    ] = 50,
+) -> Facets:
+    """Counts of the events matching the same filters as `/events`, for histograms and
+    filter menus: by type and year (all values), by actor, place and source (top `size`)."""
+    counts = facet_counts(session, filters, size)
+
+    def values(name: str) -> list[FacetValue]:
+        return [FacetValue(value=v, label=label, count=c) for v, label, c in counts[name]]
+
+    return Facets(
+        total=counts["total"],
+        type=values("type"),
+        year=values("year"),
+        actor=values("actor"),
+        place=values("place"),
+        source=values("source"),
+    )

@@ -1,0 +1,146 @@
+"""/places: countries, regions, cities and sites, nested, with their events."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import Select, func, select
+
+from app import models
+from app.api.deps import Cursor, FiltersDep, Limit, SessionDep
+from app.api.events import list_events
+from app.dataset import PlaceKind
+from app.errors import NotFound
+from app.queries import (
+    date_bounds,
+    decode_offset,
+    encode_offset,
+    name_filter,
+    names_by_owner,
+    place_ancestors,
+)
+from app.schemas import ErrorResponse, EventSummary, Page, PlaceDetail, PlaceRef, PlaceSummary
+
+router = APIRouter(tags=["places"])
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No place has this id."}
+}
+_names, _owner = models.PlaceName, models.PlaceName.place_id
+
+
+def _subtree_events(place: models.Place) -> Select[str]:
+    inside = select(models.Place.id).where(
+        models.Place.path.startswith(place.path, autoescape=True)
+    )
+    return select(models.EventPlace.event_id).where(models.EventPlace.place_id.in_(inside))
+
+
+def _summary(session: SessionDep, place: models.Place, aliases: list[str]) -> PlaceSummary:
+    count = (
+        session.scalar(
+            select(func.count()).select_from(_subtree_events(place).distinct().subquery())
+        )
+        or 0
+    )
+    return PlaceSummary(
+        id=place.id,
+        name=place.name,
+        kind=place.kind,
+        lat=place.lat,
+        lon=place.lon,
+        parent=place.parent_id,
+        aliases=aliases,
+        event_count=count,
+    )
+
+
+@router.get("/places", response_model=Page[PlaceSummary])
+def list_places(
+    session: SessionDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Part of a name or alias.", examples=["Khorog"]),
+    ] = None,
+    kind: Annotated[
+        PlaceKind | None, Query(description="Only places of this kind.", examples=["city"])
+    ] = None,
+    parent: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only places directly inside this place id.",
+            examples=["tajikistan"],
+        ),
+    ] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=500, description="Page size, 1 to 500.", examples=[100])
+    ] = 100,
+    cursor: Cursor = None,
+) -> Page[PlaceSummary]:
+    """Places by name; `event_count` includes events anywhere inside a place."""
+    conditions = []
+    if q is not None and q.strip():
+        conditions.append(name_filter(_names, _owner, q))
+    if kind is not None:
+        conditions.append(models.Place.kind == kind)
+    if parent is not None:
+        conditions.append(models.Place.parent_id == parent)
+    offset = decode_offset(cursor)
+    total = session.scalar(select(func.count()).select_from(models.Place).where(*conditions)) or 0
+    places = list(
+        session.scalars(
+            select(models.Place)
+            .where(*conditions)
+            .order_by(models.Place.sort_key, models.Place.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    aliases = names_by_owner(session, _names, _owner, [p.id for p in places])
+    items = [_summary(session, p, aliases.get(p.id, [])) for p in places]
+    more = offset + len(items) < total
+    return Page[PlaceSummary](
+        items=items, total=total, next_cursor=encode_offset(offset + limit) if more else None
+    )
+
+
+@router.get("/places/{place_id}", response_model=PlaceDetail, responses=NOT_FOUND)
+def get_place(place_id: str, session: SessionDep) -> PlaceDetail:
+    """One place with its parent chain, the places directly inside it, and event dates."""
+    place = session.get(models.Place, place_id)
+    if place is None:
+        raise NotFound("place", place_id)
+    ancestors = place_ancestors(session, [place])
+    chain = [ancestors[a] for a in place.path.strip("/").split("/")[:-1] if a in ancestors]
+    children = session.scalars(
+        select(models.Place)
+        .where(models.Place.parent_id == place.id)
+        .order_by(models.Place.sort_key, models.Place.id)
+    )
+    summary = _summary(
+        session, place, names_by_owner(session, _names, _owner, [place.id]).get(place.id, [])
+    )
+    first, last = date_bounds(session, models.Event.id.in_(_subtree_events(place)))
+    return PlaceDetail(
+        **summary.model_dump(),
+        parents=[PlaceRef.model_validate(p) for p in chain],
+        children=[PlaceRef.model_validate(c) for c in children],
+        first_date=first,
+        last_date=last,
+    )
+
+
+@router.get("/places/{place_id}/events", response_model=Page[EventSummary], responses=NOT_FOUND)
+def list_place_events(
+    place_id: str,
+    filters: FiltersDep,
+    session: SessionDep,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[EventSummary]:
+    """Events here or anywhere inside this place; takes every `/events` filter as well."""
+    if session.get(models.Place, place_id) is None:
+        raise NotFound("place", place_id)
+    return list_events(replace(filters, place_ids=(place_id,)), session, limit, cursor)

@@ -1,0 +1,196 @@
+"""The `timeline` command: validate, load, migrate, serve and verify the dataset."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from app.config import Settings, get_settings
+from app.dataset import Dataset, read_dataset, verify_quotes
+from app.db import make_engine
+from app.errors import InvalidDataset
+from app.loader import LoadResult, replace_dataset
+
+
+def _migrations_dir() -> Path:
+    # A source checkout has migrations/ beside app/; an installed package runs from the
+    # project directory (as the Docker image does).
+    beside = Path(__file__).resolve().parent.parent / "migrations"
+    return beside if beside.is_dir() else Path.cwd() / "migrations"
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(_migrations_dir()))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the schema to `revision` (the latest by default)."""
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def load(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:
+    """Migrate, then replace the loaded dataset with `dataset` unless it is already loaded."""
+    migrate(engine)
+    return replace_dataset(engine, dataset, force=force)
+
+
+def _report_invalid(exc: InvalidDataset) -> int:
+    for error in exc.errors:
+        print(f"error: {error}", file=sys.stderr)
+    count = len(exc.errors)
+    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was loaded.", file=sys.stderr)
+    return 1
+
+
+def _data_dir(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.data) if args.data else settings.data_dir
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = read_dataset(_data_dir(args, settings))
+    print(
+        f"ok: {len(dataset.events)} events, {len(dataset.actors)} actors, "
+        f"{len(dataset.places)} places, {len(dataset.sources)} sources "
+        f"(hash {dataset.hash[:12]})"
+    )
+    return 0
+
+
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = read_dataset(_data_dir(args, settings))
+    engine = make_engine(settings.database_url)
+    try:
+        result = load(engine, dataset, force=args.force)
+    finally:
+        engine.dispose()
+    if result.changed:
+        print(f"loaded {result.events} events (hash {result.dataset_hash[:12]})")
+    else:
+        print(f"unchanged: this dataset is already loaded (hash {result.dataset_hash[:12]})")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine, args.revision)
+    finally:
+        engine.dispose()
+    print(f"schema at {args.revision}")
+    return 0
+
+
+def cmd_verify_quotes(args: argparse.Namespace, settings: Settings) -> int:
+    dataset = read_dataset(_data_dir(args, settings))
+    checked, problems = verify_quotes(dataset, Path(args.archive_dir))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    unchecked = [s.record.id for s in dataset.sources if s.record.archive is None]
+    note = f"; not archived, not checked: {', '.join(unchecked)}" if unchecked else ""
+    if problems:
+        print(f"{len(problems)} of {checked} quotes failed{note}", file=sys.stderr)
+        return 1
+    print(f"ok: {checked} quotes found verbatim in their sources{note}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    dataset = read_dataset(settings.data_dir if not args.data else Path(args.data))
+    engine = make_engine(settings.database_url)
+    try:
+        result = load(engine, dataset)
+    finally:
+        engine.dispose()
+    state = "loaded" if result.changed else "already loaded"
+    print(f"{result.events} events {state}; serving on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        "app.main:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, shared with the README check in the tests."""
+    parser = argparse.ArgumentParser(
+        prog="timeline",
+        description="Validate, load and serve the event-timeline dataset.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def data_option(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--data", metavar="DIR", help="dataset directory (default: TIMELINE_DATA_DIR or ./data)"
+        )
+
+    sub = commands.add_parser("validate", help="check the dataset without a database")
+    data_option(sub)
+    sub.set_defaults(handler=cmd_validate)
+
+    sub = commands.add_parser("load", help="validate, then replace the loaded dataset")
+    data_option(sub)
+    sub.add_argument("--force", action="store_true", help="reload even if unchanged")
+    sub.set_defaults(handler=cmd_load)
+
+    sub = commands.add_parser("migrate", help="upgrade the database schema")
+    sub.add_argument("--revision", default="head", help="target revision (default: head)")
+    sub.set_defaults(handler=cmd_migrate)
+
+    sub = commands.add_parser(
+        "verify-quotes", help="check every quote against the archived source texts"
+    )
+    data_option(sub)
+    sub.add_argument(
+        "--archive-dir",
+        required=True,
+        metavar="DIR",
+        help="directory holding the sources' plain-text snapshots",
+    )
+    sub.set_defaults(handler=cmd_verify_quotes)
+
+    sub = commands.add_parser("serve", help="migrate, load if changed, and serve the API")
+    data_option(sub)
+    sub.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
+    sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    sub.add_argument("--workers", type=int, default=1, help="worker processes (default: 1)")
+    sub.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `timeline` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    try:
+        code: int = args.handler(args, settings)
+    except InvalidDataset as exc:
+        return _report_invalid(exc)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # no tracebacks for users; the message says what failed
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,672 @@
+"""The YAML dataset: records, reading with line numbers, and every check before a load.
+
+`read_dataset(dir)` never touches a database. It returns a `Dataset` only when every file
+parses, every record validates and every reference resolves; otherwise it raises
+`InvalidDataset` listing each problem with its file, line, entry id and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from app.dates import DateError, Span, parse_edtf
+from app.errors import DatasetError, InvalidDataset
+
+EVENT_TYPES: tuple[str, ...] = (
+    "armed_clash",
+    "killing",
+    "assassination_attempt",
+    "arrest",
+    "detention",
+    "sentencing",
+    "abduction",
+    "disappearance",
+    "deportation",
+    "extradition",
+    "ban",
+    "designation",
+    "election",
+    "constitutional_change",
+    "legislation",
+    "appointment",
+    "dismissal",
+    "protest",
+    "attack_on_mission",
+    "censorship",
+    "media_closure",
+    "diplomatic_visit",
+    "agreement",
+    "mandate_decision",
+    "aid",
+    "statement",
+    "resolution",
+    "migration",
+    "asylum",
+    "other",
+)
+ACTOR_KINDS: tuple[str, ...] = (
+    "person",
+    "organization",
+    "party",
+    "movement",
+    "state",
+    "government_body",
+    "intergovernmental",
+    "media",
+    "ngo",
+    "other",
+)
+PLACE_KINDS: tuple[str, ...] = ("country", "region", "city", "site")
+
+EventType = Literal[
+    "armed_clash",
+    "killing",
+    "assassination_attempt",
+    "arrest",
+    "detention",
+    "sentencing",
+    "abduction",
+    "disappearance",
+    "deportation",
+    "extradition",
+    "ban",
+    "designation",
+    "election",
+    "constitutional_change",
+    "legislation",
+    "appointment",
+    "dismissal",
+    "protest",
+    "attack_on_mission",
+    "censorship",
+    "media_closure",
+    "diplomatic_visit",
+    "agreement",
+    "mandate_decision",
+    "aid",
+    "statement",
+    "resolution",
+    "migration",
+    "asylum",
+    "other",
+]
+ActorKind = Literal[
+    "person",
+    "organization",
+    "party",
+    "movement",
+    "state",
+    "government_body",
+    "intergovernmental",
+    "media",
+    "ngo",
+    "other",
+]
+PlaceKind = Literal["country", "region", "city", "site"]
+
+# Ids appear in URLs: letters, digits and - _ . only, so no id can traverse a path.
+Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
+def _edtf_text(value: object) -> object:
+    # YAML turns `date: 2015` into an int; our loader keeps 2015-03-05 as text already.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return f"{value:04d}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _valid_edtf(value: str) -> str:
+    try:
+        parse_edtf(value)
+    except DateError as exc:
+        raise ValueError(str(exc)) from None
+    return value.strip()
+
+
+Edtf = Annotated[str, BeforeValidator(_edtf_text), AfterValidator(_valid_edtf)]
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and (math.isnan(value) or math.isinf(value) or abs(value) > 1e15):
+        raise ValueError("must be a finite number below 1e15")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_finite)]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class SourceRecord(Record):
+    id: Slug
+    title: Name
+    author: Name
+    publisher: Name
+    published: Edtf
+    published_basis: Literal["explicit", "inferred"]
+    basis_note: LongText | None = None
+    url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+    archive: (
+        Annotated[str, StringConstraints(pattern=r"^[^/\\]+$", min_length=1, max_length=255)] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _inferred_needs_note(self) -> SourceRecord:
+        if self.published_basis == "inferred" and not self.basis_note:
+            raise ValueError("an inferred publication date needs a basis_note saying how")
+        return self
+
+
+class ActorRecord(Record):
+    id: Slug
+    name: Name
+    kind: ActorKind
+    aliases: list[Name] = Field(default_factory=list, max_length=200)
+    description: LongText | None = None
+    country: Label | None = None
+
+
+class PlaceRecord(Record):
+    id: Slug
+    name: Name
+    kind: PlaceKind
+    parent: Slug | None = None
+    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    aliases: list[Name] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> PlaceRecord:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together: give both or neither")
+        return self
+
+
+class ActorRef(Record):
+    actor: Slug
+    role: Label
+
+
+class CitationRecord(Record):
+    source: Slug
+    quote: Quote
+    claimed_date: Edtf | None = None
+
+
+class FigureRecord(Record):
+    metric: Label
+    value: Number | None = None
+    low: Number | None = None
+    high: Number | None = None
+    approximate: bool = False
+    unit: Label | None = None
+    source: Slug
+    quote: Quote
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> FigureRecord:
+        if self.value is None and self.low is None and self.high is None:
+            raise ValueError("a figure needs a value, or low and/or high")
+        if self.value is not None and (self.low is not None or self.high is not None):
+            raise ValueError("give either value or low/high, not both")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is greater than high ({self.high:g})")
+        return self
+
+
+class EventRecord(Record):
+    id: Slug
+    title: Name
+    date: Edtf
+    type: EventType
+    summary: LongText
+    actors: list[ActorRef] = Field(default_factory=list, max_length=500)
+    places: list[Slug] = Field(default_factory=list, max_length=500)
+    tags: list[Label] = Field(default_factory=list, max_length=100)
+    citations: list[CitationRecord] = Field(min_length=1, max_length=100)
+    figures: list[FigureRecord] = Field(default_factory=list, max_length=100)
+    related: list[Slug] = Field(default_factory=list, max_length=500)
+    notes: LongText | None = None
+
+    @property
+    def span(self) -> Span:
+        return parse_edtf(self.date)
+
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Located(Generic[R]):
+    """A validated record and where it was written."""
+
+    record: R
+    file: str
+    line: int
+    raw: LineDict
+
+
+@dataclass
+class Dataset:
+    """A dataset that passed every check, ready to load."""
+
+    sources: list[Located[SourceRecord]]
+    actors: list[Located[ActorRecord]]
+    places: list[Located[PlaceRecord]]
+    events: list[Located[EventRecord]]
+    hash: str
+    files: list[str] = field(default_factory=list)
+
+
+# --- YAML with line numbers ------------------------------------------------------------
+
+
+class LineDict(dict[Any, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    lines: dict[Any, int]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that remembers the line of each item."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class _YamlProblem(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line = line
+        self.message = message
+
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """Safe YAML that keeps line numbers, rejects duplicate keys and keeps dates as text."""
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise _YamlProblem(line, "a mapping key must be a plain value")
+        if key in result:
+            raise _YamlProblem(
+                line, f"duplicate key {key!r} (first given on line {result.lines[key]})"
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def parse_yaml(data: bytes) -> Any:
+    """Parse YAML bytes; raises `_YamlProblem` with the line of the first problem."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _YamlProblem(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    if "\x00" in text:
+        raise _YamlProblem(text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte")
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise _YamlProblem(
+            mark.line + 1 if mark is not None else None, f"YAML syntax error: {message}"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise _YamlProblem(None, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise _YamlProblem(None, "YAML nested too deeply") from None
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def _field_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _line_of(raw: Any, loc: Iterable[int | str], default: int) -> int:
+    line, node = default, raw
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line, node = node.lines[part], node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.lines[part], node[part]
+        else:
+            break
+    return line
+
+
+def _entry_id(raw: Any) -> str | None:
+    if isinstance(raw, dict):
+        value = raw.get("id")
+        if isinstance(value, str | int):
+            return str(value)
+    return None
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
+class _Reader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.errors: list[DatasetError] = []
+        self.digest = hashlib.sha256()
+        self.files: list[str] = []
+
+    def error(
+        self, file: str, line: int | None, entry: str | None, field: str | None, message: str
+    ) -> None:
+        self.errors.append(DatasetError(file, line, entry, field, message))
+
+    def read_list(self, path: Path) -> LineList | None:
+        name = path.relative_to(self.root).as_posix()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            self.error(name, None, None, None, "file not found")
+            return None
+        except OSError as exc:
+            self.error(name, None, None, None, f"cannot read file: {exc.strerror}")
+            return None
+        self.files.append(name)
+        self.digest.update(name.encode() + b"\0" + data + b"\0")
+        try:
+            content = parse_yaml(data)
+        except _YamlProblem as exc:
+            self.error(name, exc.line, None, None, exc.message)
+            return None
+        if content is None:
+            empty = LineList()
+            empty.lines = []
+            return empty
+        if not isinstance(content, LineList):
+            line = getattr(content, "line", 1)
+            kind = type(content).__name__.replace("LineDict", "mapping")
+            self.error(name, line, None, None, f"expected a list of records, found a {kind}")
+            return None
+        return content
+
+    def records(self, path: Path, model: type[R]) -> Iterator[Located[R]]:
+        items = self.read_list(path)
+        if items is None:
+            return
+        name = path.relative_to(self.root).as_posix()
+        for index, raw in enumerate(items):
+            line = items.lines[index]
+            if not isinstance(raw, LineDict):
+                self.error(name, line, None, f"[{index}]", "expected a mapping (key: value)")
+                continue
+            try:
+                record = model.model_validate(raw)
+            except ValidationError as exc:
+                entry = _entry_id(raw)
+                for err in exc.errors():
+                    loc = err["loc"]
+                    message = _short(err["msg"].removeprefix("Value error, "))
+                    if err["type"] == "literal_error" and loc and loc[-1] == "type":
+                        message = f"unknown event type {raw.get('type')!r}; use one of " + (
+                            ", ".join(EVENT_TYPES)
+                        )
+                    self.error(
+                        name, _line_of(raw, loc, line), entry, _field_path(loc) or None, message
+                    )
+                continue
+            yield Located(record, name, line, raw)
+
+
+def read_dataset(root: Path) -> Dataset:
+    """Read and check a dataset directory; raises `InvalidDataset` with every problem."""
+    reader = _Reader(root)
+    if not root.is_dir():
+        raise InvalidDataset([DatasetError(str(root), None, None, None, "not a directory")])
+    sources = list(reader.records(root / "sources.yaml", SourceRecord))
+    actors = list(reader.records(root / "actors.yaml", ActorRecord))
+    places = list(reader.records(root / "places.yaml", PlaceRecord))
+    events: list[Located[EventRecord]] = []
+    event_dir = root / "events"
+    if not event_dir.is_dir():
+        reader.error("events/", None, None, None, "directory not found")
+    else:
+        paths = sorted(p for p in event_dir.iterdir() if p.suffix in (".yaml", ".yml"))
+        for path in paths:
+            events.extend(reader.records(path, EventRecord))
+    # Cross-references are only meaningful when every file could be read whole.
+    if not reader.errors:
+        _check_references(reader, sources, actors, places, events)
+    if reader.errors:
+        raise InvalidDataset(reader.errors)
+    return Dataset(sources, actors, places, events, reader.digest.hexdigest(), reader.files)
+
+
+def _check_unique(reader: _Reader, kind: str, items: list[Located[Any]]) -> dict[str, Any]:
+    seen: dict[str, Located[Any]] = {}
+    for item in items:
+        identifier = item.record.id
+        if identifier in seen:
+            first = seen[identifier]
+            reader.error(
+                item.file,
+                item.raw.lines.get("id", item.line),
+                identifier,
+                "id",
+                f"duplicate {kind} id (first defined at {first.file}:{first.line})",
+            )
+        else:
+            seen[identifier] = item
+    return {key: value.record for key, value in seen.items()}
+
+
+def _check_references(
+    reader: _Reader,
+    sources: list[Located[SourceRecord]],
+    actors: list[Located[ActorRecord]],
+    places: list[Located[PlaceRecord]],
+    events: list[Located[EventRecord]],
+) -> None:
+    source_ids = _check_unique(reader, "source", sources)
+    actor_ids = _check_unique(reader, "actor", actors)
+    place_ids = _check_unique(reader, "place", places)
+    event_ids = _check_unique(reader, "event", events)
+
+    for item in places:
+        parent = item.record.parent
+        if parent is not None and parent not in place_ids:
+            reader.error(
+                item.file,
+                _line_of(item.raw, ["parent"], item.line),
+                item.record.id,
+                "parent",
+                f"unknown place {parent!r}",
+            )
+    _check_place_cycles(reader, places, place_ids)
+
+    for located in events:
+        event = located.record
+
+        def problem(
+            loc: list[int | str], message: str, located: Located[EventRecord] = located
+        ) -> None:
+            reader.error(
+                located.file,
+                _line_of(located.raw, loc, located.line),
+                located.record.id,
+                _field_path(loc),
+                message,
+            )
+
+        seen_actors: set[tuple[str, str]] = set()
+        for i, ref in enumerate(event.actors):
+            if ref.actor not in actor_ids:
+                problem(["actors", i, "actor"], f"unknown actor {ref.actor!r}")
+            if (ref.actor, ref.role) in seen_actors:
+                problem(["actors", i], f"actor {ref.actor!r} listed twice as {ref.role!r}")
+            seen_actors.add((ref.actor, ref.role))
+        for i, place in enumerate(event.places):
+            if place not in place_ids:
+                problem(["places", i], f"unknown place {place!r}")
+            if place in event.places[:i]:
+                problem(["places", i], f"place {place!r} listed twice")
+        for i, tag in enumerate(event.tags):
+            if tag in event.tags[:i]:
+                problem(["tags", i], f"tag {tag!r} listed twice")
+        for i, citation in enumerate(event.citations):
+            if citation.source not in source_ids:
+                problem(["citations", i, "source"], f"unknown source {citation.source!r}")
+        for i, figure in enumerate(event.figures):
+            if figure.source not in source_ids:
+                problem(["figures", i, "source"], f"unknown source {figure.source!r}")
+        for i, related in enumerate(event.related):
+            if related == event.id:
+                problem(["related", i], "an event cannot be related to itself")
+            elif related not in event_ids:
+                problem(["related", i], f"unknown event {related!r}")
+            elif related in event.related[:i]:
+                problem(["related", i], f"event {related!r} listed twice")
+
+
+def _check_place_cycles(
+    reader: _Reader, places: list[Located[PlaceRecord]], place_ids: dict[str, PlaceRecord]
+) -> None:
+    reported: set[str] = set()
+    for item in places:
+        chain = [item.record.id]
+        current = item.record.parent
+        while current is not None and current in place_ids:
+            if current in chain:
+                cycle = [*chain[chain.index(current) :], current]
+                if not reported.intersection(cycle):
+                    reader.error(
+                        item.file,
+                        _line_of(item.raw, ["parent"], item.line),
+                        item.record.id,
+                        "parent",
+                        "place parents form a cycle: " + " -> ".join(cycle),
+                    )
+                    reported.update(cycle)
+                break
+            chain.append(current)
+            current = place_ids[current].parent
+
+
+# --- quotes against archived source texts ----------------------------------------------
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_space(text: str) -> str:
+    """Collapse every whitespace run to one space: how quotes are compared to sources."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def verify_quotes(dataset: Dataset, archive_dir: Path) -> tuple[int, list[DatasetError]]:
+    """Check every quote is a whitespace-normalized substring of its source's archive.
+
+    Returns the number of quotes checked and the problems found. Sources without an
+    `archive` are not checked (they are outside sources with an address instead).
+    """
+    texts: dict[str, str | None] = {}
+    problems: list[DatasetError] = []
+    for item in dataset.sources:
+        source = item.record
+        if source.archive is None:
+            continue
+        path = archive_dir / source.archive
+        try:
+            texts[source.id] = normalize_space(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            texts[source.id] = None
+            problems.append(
+                DatasetError(
+                    item.file,
+                    _line_of(item.raw, ["archive"], item.line),
+                    source.id,
+                    "archive",
+                    f"cannot read {path}: {exc}",
+                )
+            )
+    checked = 0
+    for located in dataset.events:
+        event = located.record
+        claims = [("citations", i, c.source, c.quote) for i, c in enumerate(event.citations)]
+        claims += [("figures", i, f.source, f.quote) for i, f in enumerate(event.figures)]
+        for group, index, source_id, quote in claims:
+            text = texts.get(source_id)
+            if text is None:
+                continue
+            checked += 1
+            if normalize_space(quote) not in text:
+                loc: list[int | str] = [group, index, "quote"]
+                problems.append(
+                    DatasetError(
+                        located.file,
+                        _line_of(located.raw, loc, located.line),
+                        event.id,
+                        _field_path(loc),
+                        f"quote not found in {source_id}'s archive: {_short(quote)!r}",
+                    )
+                )
+    return checked, problems

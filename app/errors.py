@@ -1,0 +1,146 @@
+"""Small exception classes, and the handlers that turn them into one JSON error shape.
+
+Code raises `NotFound`, `InvalidParameter` or `DatasetError`; only this module builds HTTP
+responses, so every error body has the same shape: `{"status", "error", "message", "details"}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("app")
+
+
+@dataclass(frozen=True)
+class DatasetError:
+    """One problem in the YAML dataset, located as precisely as the input allows."""
+
+    file: str
+    line: int | None
+    entry: str | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        parts = [where]
+        if self.entry is not None:
+            parts.append(f"entry {self.entry!r}")
+        if self.field is not None:
+            parts.append(f"field {self.field!r}")
+        return ": ".join([*parts, self.message])
+
+
+class InvalidDataset(Exception):
+    """The dataset has problems; all of them are listed, not just the first."""
+
+    def __init__(self, errors: Sequence[DatasetError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+class NotFound(Exception):
+    """An id in the URL names nothing."""
+
+    def __init__(self, kind: str, identifier: str) -> None:
+        self.kind = kind
+        self.identifier = identifier
+        super().__init__(f"{kind} {identifier!r} not found")
+
+
+class InvalidParameter(Exception):
+    """A query parameter that parses but cannot be answered (bad date, cursor, window)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.message = message
+        super().__init__(f"{parameter}: {message}")
+
+
+def error_body(
+    status: int, error: str, message: str, details: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The one error shape every status shares."""
+    return {"status": status, "error": error, "message": message, "details": details or []}
+
+
+_REASONS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    414: "uri_too_long",
+    422: "invalid_parameter",
+    431: "headers_too_large",
+}
+
+
+def _location(loc: Sequence[Any]) -> str:
+    # FastAPI locations look like ("query", "limit") or ("path", "event_id").
+    parts = [str(part) for part in loc if part not in ("query", "path", "header", "body")]
+    return ".".join(parts) or "request"
+
+
+def _clean(message: str) -> str:
+    return message.removeprefix("Value error, ")
+
+
+async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {"parameter": _location(err.get("loc", ())), "message": _clean(str(err.get("msg", "")))}
+        for err in exc.errors()
+    ]
+    message = "; ".join(f"{d['parameter']}: {d['message']}" for d in details)
+    return JSONResponse(error_body(422, "invalid_parameter", message, details), status_code=422)
+
+
+async def _invalid_parameter(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidParameter)
+    details = [{"parameter": exc.parameter, "message": exc.message}]
+    return JSONResponse(error_body(422, "invalid_parameter", str(exc), details), status_code=422)
+
+
+async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFound)
+    return JSONResponse(error_body(404, "not_found", str(exc)), status_code=404)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if status == 404 and message == "Not Found":
+        message = "no such path"
+    return JSONResponse(
+        error_body(status, _REASONS.get(status, "error"), message),
+        status_code=status,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # Last resort: log the details for operators, tell the client nothing internal.
+    logger.exception("unhandled error", exc_info=exc)
+    return JSONResponse(
+        error_body(500, "internal_error", "the server could not answer this request"),
+        status_code=500,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception the app can raise to its JSON response."""
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(InvalidParameter, _invalid_parameter)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

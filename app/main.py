@@ -1,0 +1,70 @@
+"""The FastAPI application: `create_app(settings)`, and `app` for uvicorn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.api import actors, events, meta, places, sources
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.errors import install_error_handlers
+from app.schemas import ErrorResponse
+
+DESCRIPTION = """
+A curated timeline of dated political events, each traceable to a verbatim quote from
+its source. Dates keep the precision their sources support (EDTF): every event carries
+`date` (EDTF), `precision`, and `start`/`end` day bounds. Sources that disagree are kept
+apart, never averaged.
+
+Filter `/events` by date window (`from`, `to`, `match`), `actor` (any spelling), `role`,
+`place` (with everything inside it), `type`, `tag`, `source` and full text `q`; page with
+`cursor`. Errors are JSON: `{"status", "error", "message", "details"}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (the environment's by default)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=settings.title,
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={422: {"model": ErrorResponse, "description": "A parameter was refused."}},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_sessionmaker(engine)
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag"],
+        max_age=600,
+    )
+    for module in (events, actors, places, sources, meta):
+        app.include_router(module.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn app.main:app` builds the app on first access, not at import time.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

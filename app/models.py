@@ -1,0 +1,212 @@
+"""ORM tables: events, actors, places, sources and the links between them.
+
+The schema is created and changed only by the Alembic migrations in `migrations/`;
+`tests/test_migrations.py` checks that the migrated schema equals these models.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(200)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(Text)
+    publisher: Mapped[str] = mapped_column(Text)
+    published: Mapped[str] = mapped_column(String(100))
+    published_start: Mapped[date] = mapped_column(Date)
+    published_end: Mapped[date] = mapped_column(Date)
+    published_basis: Mapped[str] = mapped_column(String(20))
+    basis_note: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(20))
+    archive: Mapped[str | None] = mapped_column(Text)
+
+
+class Actor(Base):
+    __tablename__ = "actors"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    country: Mapped[str | None] = mapped_column(String(100))
+    sort_key: Mapped[str] = mapped_column(Text, index=True)
+
+
+class ActorName(Base):
+    """Every name and alias of an actor, with its spelling-insensitive key."""
+
+    __tablename__ = "actor_names"
+    __table_args__ = (Index(None, "key", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_id: Mapped[str] = mapped_column(ForeignKey("actors.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(500))
+    is_alias: Mapped[bool] = mapped_column(Boolean)
+
+
+class Place(Base):
+    __tablename__ = "places"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("places.id"), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    # Materialized ancestry, "/tajikistan/gorno-badakhshan/khorog/": a subtree is a prefix.
+    path: Mapped[str] = mapped_column(String(2000), index=True)
+    depth: Mapped[int] = mapped_column(Integer)
+    sort_key: Mapped[str] = mapped_column(Text, index=True)
+
+
+class PlaceName(Base):
+    __tablename__ = "place_names"
+    __table_args__ = (Index(None, "key", "place_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    place_id: Mapped[str] = mapped_column(ForeignKey("places.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(500))
+    is_alias: Mapped[bool] = mapped_column(Boolean)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index(None, "date_start", "date_end", "id"),
+        Index(None, "date_end", "date_start", "id"),
+        Index(None, "type", "date_start", "date_end", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    edtf: Mapped[str] = mapped_column(String(100))
+    precision: Mapped[str] = mapped_column(String(20))
+    date_start: Mapped[date] = mapped_column(Date)
+    date_end: Mapped[date] = mapped_column(Date)
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    uncertain: Mapped[bool] = mapped_column(Boolean)
+    type: Mapped[str] = mapped_column(String(40))
+    summary: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    # Keyed words of title, summary, quotes, actor and place names (see app.text).
+    search_text: Mapped[str] = mapped_column(Text)
+
+
+class EventActor(Base):
+    __tablename__ = "event_actors"
+    __table_args__ = (Index(None, "actor_id", "role", "event_id"),)
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[str] = mapped_column(ForeignKey("actors.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class EventPlace(Base):
+    __tablename__ = "event_places"
+    __table_args__ = (Index(None, "place_id", "event_id"),)
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    place_id: Mapped[str] = mapped_column(ForeignKey("places.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class EventTag(Base):
+    __tablename__ = "event_tags"
+    __table_args__ = (Index(None, "tag", "event_id"),)
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(200), primary_key=True)
+
+
+class Citation(Base):
+    __tablename__ = "citations"
+    __table_args__ = (Index(None, "source_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
+    quote: Mapped[str] = mapped_column(Text)
+    claimed_date: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Figure(Base):
+    """One source's claim about a number (killed, detained...): never merged with others."""
+
+    __tablename__ = "figures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    metric: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float | None] = mapped_column(Float)
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    approximate: Mapped[bool] = mapped_column(Boolean)
+    unit: Mapped[str | None] = mapped_column(String(100))
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    quote: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class EventRelation(Base):
+    __tablename__ = "event_relations"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class DatasetMeta(Base):
+    """The single row describing the loaded dataset."""
+
+    __tablename__ = "dataset_meta"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_hash: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_count: Mapped[int] = mapped_column(Integer)
