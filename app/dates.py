@@ -222,7 +222,7 @@ def _season(text: str, year: int, code: int, approximate: bool, uncertain: bool)
 def parse_partial(value: str) -> tuple[date, date]:
     """The period a `YYYY`, `YYYY-MM` or `YYYY-MM-DD` filter value names, as day bounds."""
     match = _PARTIAL.match(value.strip())
-    if not match:
+    if not match or (match["month"] and int(match["month"]) > 12):
         raise DateError(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
     span = _parse_single(value.strip())
     return span.start, span.end

@@ -97,6 +97,7 @@ _SKELETON = (
     ("ou", "u"),
 )
 _DOUBLED = re.compile(r"([a-z])\1+")
+_VOWEL_YE = re.compile(r"(?<=[aeiou])y(?=e)")  # Atovulloyev / Atovulloev
 
 
 def fold(value: str) -> str:
@@ -110,7 +111,7 @@ def fold(value: str) -> str:
 
 def name_key(value: str) -> str:
     """Spelling-insensitive key: `name_key('Kuvvatov') == name_key('Quvatov')`."""
-    text = fold(value)
+    text = _VOWEL_YE.sub("", fold(value))
     for source, target in _SKELETON:
         text = text.replace(source, target)
     return _DOUBLED.sub(r"\1", text)

@@ -1,0 +1,186 @@
+"""Reading and checking YAML datasets: every problem named by file, line, entry and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.dataset import read_dataset, verify_quotes
+from app.errors import DatasetError, InvalidDataset
+from tests.conftest import FIXTURE_ARCHIVE, FIXTURE_DATA
+from tests.factories import add_events, copy_fixture, event
+
+
+def errors_of(root: Path) -> list[DatasetError]:
+    with pytest.raises(InvalidDataset) as info:
+        read_dataset(root)
+    return info.value.errors
+
+
+def test_fixture_dataset_reads_whole():
+    dataset = read_dataset(FIXTURE_DATA)
+    assert (len(dataset.sources), len(dataset.actors), len(dataset.places)) == (3, 8, 10)
+    assert len(dataset.events) == 15
+    assert dataset.files[:3] == ["sources.yaml", "actors.yaml", "places.yaml"]
+
+
+def test_hash_depends_on_content_only(tmp_path):
+    root = copy_fixture(tmp_path)
+    assert read_dataset(root).hash == read_dataset(FIXTURE_DATA).hash
+    path = root / "events" / "2017.yaml"
+    path.write_text(path.read_text().replace("six months.", "six months!"))
+    assert read_dataset(root).hash != read_dataset(FIXTURE_DATA).hash
+
+
+def test_unquoted_yaml_dates_and_years_are_edtf_text(tmp_path):
+    root = copy_fixture(tmp_path)
+    (root / "events" / "extra.yaml").write_text(
+        "- id: a\n  title: A\n  date: 2015-03-05\n  type: arrest\n  summary: s\n"
+        "  citations: [{source: alpha-2017, quote: q}]\n"
+        "- id: b\n  title: B\n  date: 2015\n  type: arrest\n  summary: s\n"
+        "  citations: [{source: alpha-2017, quote: q, claimed_date: 2015-03-06}]\n"
+    )
+    dataset = read_dataset(root)
+    records = {e.record.id: e.record for e in dataset.events}
+    assert records["a"].date == "2015-03-05"
+    assert records["b"].date == "2015"
+    assert records["b"].citations[0].claimed_date == "2015-03-06"
+
+
+def test_unicode_names_and_empty_optional_lists_load(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(root, event(actors=[], places=[], tags=[], figures=[], related=[],
+                           title="Сход в Хороге — «Ḫoruġ»"))
+    dataset = read_dataset(root)
+    assert any(e.record.title.startswith("Сход") for e in dataset.events)
+
+
+def test_field_error_names_file_line_entry_and_field(tmp_path):
+    root = copy_fixture(tmp_path)
+    (root / "events" / "extra.yaml").write_text(
+        "- id: bad-quote\n"
+        "  title: T\n"
+        "  date: 2015-03\n"
+        "  type: arrest\n"
+        "  summary: s\n"
+        "  citations:\n"
+        "    - source: alpha-2017\n"
+        "      quote: '   '\n"
+    )
+    assert errors_of(root) == [
+        DatasetError("events/extra.yaml", 8, "bad-quote", "citations[0].quote",
+                     "String should have at least 1 character"),
+    ]
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(
+        root,
+        event(id="one", date="2015-13"),
+        event(id="two", type="riot"),
+        event(id="three", actors=[{"actor": "nobody", "role": "victim"}]),
+        event(id="four", places=["atlantis"], related=["missing-event"]),
+    )
+    errors = errors_of(root)
+    assert [(e.entry, e.field) for e in errors] == [
+        ("one", "date"),
+        ("two", "type"),
+    ]  # references are checked once every record is valid
+    assert errors[0].message == "'2015-13': month 13 does not exist"
+    assert errors[1].message.startswith("unknown event type 'riot'; use one of armed_clash")
+
+
+def test_reference_errors_are_all_reported(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(
+        root,
+        event(id="three", actors=[{"actor": "nobody", "role": "victim"}]),
+        event(id="four", places=["atlantis"], related=["missing-event"],
+              citations=[{"source": "nowhere", "quote": "q"}]),
+    )
+    assert [(e.entry, e.field, e.message) for e in errors_of(root)] == [
+        ("three", "actors[0].actor", "unknown actor 'nobody'"),
+        ("four", "places[0]", "unknown place 'atlantis'"),
+        ("four", "citations[0].source", "unknown source 'nowhere'"),
+        ("four", "related[0]", "unknown event 'missing-event'"),
+    ]
+
+
+def test_duplicate_ids_point_at_the_first_definition(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(root, event(id="2015-09-irpt-banned"))
+    [error] = errors_of(root)
+    assert (error.file, error.line, error.entry, error.field) == (
+        "events/extra.yaml", 1, "2015-09-irpt-banned", "id"
+    )
+    assert error.message == "duplicate event id (first defined at events/2015.yaml:29)"
+
+
+def test_duplicate_mapping_keys_are_rejected(tmp_path):
+    root = copy_fixture(tmp_path)
+    (root / "events" / "extra.yaml").write_text(
+        "- id: a\n  title: A\n  title: B\n  date: 2015\n  type: arrest\n  summary: s\n"
+        "  citations: [{source: alpha-2017, quote: q}]\n"
+    )
+    [error] = errors_of(root)
+    assert (error.file, error.line) == ("events/extra.yaml", 3)
+    assert error.message == "duplicate key 'title' (first given on line 2)"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (b"- id: a\n\ttitle: A\n", 2, "YAML syntax error"),
+        (b"- id: a\n  title: [unclosed\n", 3, "YAML syntax error"),
+        (b"- id: a\n  title: caf\xe9\n", 2, "not valid UTF-8 (byte 0xe9)"),
+        (b"id: a\ntitle: A\n", 1, "expected a list of records, found a mapping"),
+        (b"just text\n", 1, "expected a list of records, found a str"),
+    ],
+)
+def test_unreadable_files_name_their_line(tmp_path, content, line, message):
+    root = copy_fixture(tmp_path)
+    (root / "events" / "extra.yaml").write_bytes(content)
+    [error] = errors_of(root)
+    assert (error.file, error.line) == ("events/extra.yaml", line)
+    assert error.message.startswith(message)
+
+
+def test_place_cycles_and_bad_coordinates(tmp_path):
+    root = copy_fixture(tmp_path)
+    with (root / "places.yaml").open("a") as handle:
+        handle.write("- {id: a, name: A, kind: region, parent: b}\n")
+        handle.write("- {id: b, name: B, kind: region, parent: a}\n")
+        handle.write("- {id: c, name: C, kind: city, lat: 95, lon: 10}\n")
+    errors = errors_of(root)
+    assert [(e.line, e.entry, e.field) for e in errors] == [(13, "c", "lat")]
+    (root / "places.yaml").write_text(
+        (root / "places.yaml").read_text().replace("lat: 95", "lat: 45")
+    )
+    [error] = errors_of(root)
+    assert (error.line, error.entry, error.field) == (11, "a", "parent")
+    assert error.message == "place parents form a cycle: a -> b -> a"
+
+
+def test_missing_files_are_named(tmp_path):
+    root = copy_fixture(tmp_path)
+    (root / "actors.yaml").unlink()
+    assert [str(e) for e in errors_of(root)] == ["actors.yaml: file not found"]
+
+
+def test_verify_quotes_finds_whitespace_normalized_substrings(tmp_path):
+    dataset = read_dataset(FIXTURE_DATA)
+    checked, problems = verify_quotes(dataset, FIXTURE_ARCHIVE)
+    assert (checked, problems) == (21, [])
+
+
+def test_verify_quotes_reports_paraphrase(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(root, event(citations=[{"source": "alpha-2017", "quote": "Quvvatov was killed"}]))
+    checked, problems = verify_quotes(read_dataset(root), FIXTURE_ARCHIVE)
+    assert checked == 22
+    assert [(p.file, p.line, p.entry, p.field) for p in problems] == [
+        ("events/extra.yaml", 8, "2015-03-test-event", "citations[0].quote")
+    ]
+    assert problems[0].message == "quote not found in alpha-2017's archive: 'Quvvatov was killed'"
