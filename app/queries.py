@@ -359,12 +359,12 @@ def date_bounds(
     return row[0], row[1]
 
 
-def name_filter(names: Any, owner: Any, q: str) -> ColumnElement[bool]:
-    """Owners with a name or alias containing the keyed `q`."""
+def name_filter(names: Any, owner: Any, id_column: Any, q: str) -> ColumnElement[bool]:
+    """Owners (by `id_column`) with a name or alias containing the keyed `q`."""
     key = name_key(q)
     if not key:
         raise InvalidParameter("q", "contains no letters or digits to search for")
-    condition: ColumnElement[bool] = owner.in_(
+    condition: ColumnElement[bool] = id_column.in_(
         select(owner).where(names.key.contains(key, autoescape=True))
     )
     return condition

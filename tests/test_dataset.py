@@ -50,8 +50,12 @@ def test_unquoted_yaml_dates_and_years_are_edtf_text(tmp_path):
 
 def test_unicode_names_and_empty_optional_lists_load(tmp_path):
     root = copy_fixture(tmp_path)
-    add_events(root, event(actors=[], places=[], tags=[], figures=[], related=[],
-                           title="Сход в Хороге — «Ḫoruġ»"))
+    add_events(
+        root,
+        event(
+            actors=[], places=[], tags=[], figures=[], related=[], title="Сход в Хороге — «Ḫoruġ»"
+        ),
+    )
     dataset = read_dataset(root)
     assert any(e.record.title.startswith("Сход") for e in dataset.events)
 
@@ -69,8 +73,13 @@ def test_field_error_names_file_line_entry_and_field(tmp_path):
         "      quote: '   '\n"
     )
     assert errors_of(root) == [
-        DatasetError("events/extra.yaml", 8, "bad-quote", "citations[0].quote",
-                     "String should have at least 1 character"),
+        DatasetError(
+            "events/extra.yaml",
+            8,
+            "bad-quote",
+            "citations[0].quote",
+            "String should have at least 1 character",
+        ),
     ]
 
 
@@ -97,8 +106,12 @@ def test_reference_errors_are_all_reported(tmp_path):
     add_events(
         root,
         event(id="three", actors=[{"actor": "nobody", "role": "victim"}]),
-        event(id="four", places=["atlantis"], related=["missing-event"],
-              citations=[{"source": "nowhere", "quote": "q"}]),
+        event(
+            id="four",
+            places=["atlantis"],
+            related=["missing-event"],
+            citations=[{"source": "nowhere", "quote": "q"}],
+        ),
     )
     assert [(e.entry, e.field, e.message) for e in errors_of(root)] == [
         ("three", "actors[0].actor", "unknown actor 'nobody'"),
@@ -113,7 +126,10 @@ def test_duplicate_ids_point_at_the_first_definition(tmp_path):
     add_events(root, event(id="2015-09-irpt-banned"))
     [error] = errors_of(root)
     assert (error.file, error.line, error.entry, error.field) == (
-        "events/extra.yaml", 1, "2015-09-irpt-banned", "id"
+        "events/extra.yaml",
+        1,
+        "2015-09-irpt-banned",
+        "id",
     )
     assert error.message == "duplicate event id (first defined at events/2015.yaml:29)"
 

@@ -66,7 +66,7 @@ def list_actors(
     )
     conditions = []
     if q is not None and q.strip():
-        conditions.append(name_filter(_names, _owner, q))
+        conditions.append(name_filter(_names, _owner, models.Actor.id, q))
     if kind is not None:
         conditions.append(models.Actor.kind == kind)
     offset = decode_offset(cursor)

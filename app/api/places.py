@@ -82,7 +82,7 @@ def list_places(
     """Places by name; `event_count` includes events anywhere inside a place."""
     conditions = []
     if q is not None and q.strip():
-        conditions.append(name_filter(_names, _owner, q))
+        conditions.append(name_filter(_names, _owner, models.Place.id, q))
     if kind is not None:
         conditions.append(models.Place.kind == kind)
     if parent is not None:

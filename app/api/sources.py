@@ -35,15 +35,14 @@ def _event_count(session: SessionDep, source_id: str) -> int:
 @router.get("/sources", response_model=Page[SourceSummary])
 def list_sources(session: SessionDep) -> Page[SourceSummary]:
     """Every source, oldest first, with how many events cite it."""
-    counts = dict(
-        session.execute(
+    counts: dict[str, int] = {
+        source_id: n
+        for source_id, n in session.execute(
             select(
                 models.Citation.source_id, func.count(func.distinct(models.Citation.event_id))
             ).group_by(models.Citation.source_id)
         )
-        .tuples()
-        .all()
-    )
+    }
     sources = session.scalars(
         select(models.Source).order_by(models.Source.published_start, models.Source.id)
     ).all()

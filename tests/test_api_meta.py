@@ -1,0 +1,100 @@
+"""/health, /facets, docs, CORS and the error shape for unknown paths."""
+
+from __future__ import annotations
+
+from app.dataset import read_dataset
+from tests.conftest import FIXTURE_DATA
+
+
+def test_health(client):
+    body = client.get("/health").json()
+    assert {k: body[k] for k in ("status", "events", "dataset_hash", "schema_revision")} == {
+        "status": "ok",
+        "events": 15,
+        "dataset_hash": read_dataset(FIXTURE_DATA).hash,
+        "schema_revision": "0001",
+    }
+    assert body["loaded_at"].endswith(("+00:00", "Z"))
+
+
+def test_facets_describe_the_same_filters(client):
+    body = client.get("/facets?place=Tajikistan").json()
+    assert body["total"] == 8
+    assert body["type"] == [
+        {"value": "armed_clash", "label": "armed_clash", "count": 3},
+        {"value": "arrest", "label": "arrest", "count": 1},
+        {"value": "attack_on_mission", "label": "attack_on_mission", "count": 1},
+        {"value": "ban", "label": "ban", "count": 1},
+        {"value": "diplomatic_visit", "label": "diplomatic_visit", "count": 1},
+        {"value": "election", "label": "election", "count": 1},
+    ]
+    assert [(y["value"], y["count"]) for y in body["year"]] == [
+        ("1992", 1),
+        ("2002", 1),
+        ("2012", 1),
+        ("2014", 3),
+        ("2015", 2),
+    ]
+    assert body["actor"][:2] == [
+        {"value": "tajik-government", "label": "Government of Tajikistan", "count": 3},
+        {"value": "irpt", "label": "Islamic Renaissance Party of Tajikistan", "count": 2},
+    ]
+    assert [(p["value"], p["count"]) for p in body["place"]] == [
+        ("dushanbe", 4),
+        ("khorog", 2),
+        ("gorno-badakhshan", 1),
+        ("tajikistan", 1),
+    ]
+    assert [(s["value"], s["count"]) for s in body["source"]] == [
+        ("beta-2014", 5),
+        ("alpha-2017", 4),
+    ]
+    assert (
+        sum(t["count"] for t in body["type"])
+        == client.get("/events?place=Tajikistan").json()["total"]
+    )
+
+
+def test_facet_size(client):
+    body = client.get("/facets?size=1").json()
+    assert [a["value"] for a in body["actor"]] == ["irpt"]
+    assert client.get("/facets?size=0").status_code == 422
+
+
+def test_openapi_documents_every_parameter_with_an_example(client):
+    spec = client.get("/openapi.json").json()
+    for path, item in spec["paths"].items():
+        for operation in item.values():
+            assert operation.get("description"), path
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    continue
+                assert parameter.get("description"), (path, parameter["name"])
+                assert (
+                    "example" in parameter
+                    or "examples" in parameter
+                    or ("examples" in parameter.get("schema", {}))
+                ), (path, parameter["name"])
+
+
+def test_docs_pages(client):
+    assert "swagger-ui" in client.get("/docs").text
+    assert "redoc" in client.get("/redoc").text
+
+
+def test_unknown_path_and_method_are_json(client):
+    response = client.get("/nowhere")
+    assert (response.status_code, response.json()["error"]) == (404, "not_found")
+    response = client.post("/events")
+    assert (response.status_code, response.json()["error"]) == (405, "method_not_allowed")
+
+
+def test_cors_allows_configured_origin_only(client):
+    allowed = client.get("/events?limit=1", headers={"Origin": "https://example.org"})
+    assert allowed.headers["access-control-allow-origin"] == "https://example.org"
+    other = client.get("/events?limit=1", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = client.options(
+        "/events", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 200
