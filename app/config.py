@@ -24,6 +24,11 @@ class Settings(BaseSettings):
         default=["*"],
         description="Origins allowed to call the API from a browser (comma-separated).",
     )
+    cache_max_age: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds browsers and proxies may reuse a response without asking.",
+    )
     title: str = Field(default="tajik-timeline", description="Title shown in docs and feeds.")
 
     @field_validator("cors_origins", mode="before")

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("app")
@@ -80,6 +81,7 @@ _REASONS = {
     413: "request_too_large",
     414: "uri_too_long",
     422: "invalid_parameter",
+    503: "unavailable",
     431: "headers_too_large",
 }
 
@@ -128,6 +130,19 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("database error: %s", exc)
+    return JSONResponse(
+        error_body(
+            503,
+            "unavailable",
+            "the database is not ready; run `timeline migrate` "
+            "and `timeline load`, or try again shortly",
+        ),
+        status_code=503,
+    )
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # Last resort: log the details for operators, tell the client nothing internal.
     logger.exception("unhandled error", exc_info=exc)
@@ -143,4 +158,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidParameter, _invalid_parameter)
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -7,12 +7,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import actors, events, meta, places, sources
+from app.api import actors, events, feeds, meta, page, places, sources
+from app.caching import CacheMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import install_error_handlers
+from app.loader import current_hash
 from app.schemas import ErrorResponse
 
 DESCRIPTION = """
@@ -48,6 +52,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     install_error_handlers(app)
+
+    def dataset_hash() -> str | None:
+        try:
+            with engine.connect() as connection:
+                return current_hash(connection)
+        except DBAPIError:
+            return None  # not migrated yet: the route itself will say so
+
+    app.add_middleware(CacheMiddleware, dataset_hash=dataset_hash, max_age=settings.cache_max_age)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -56,8 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag"],
         max_age=600,
     )
-    for module in (events, actors, places, sources, meta):
+    for module in (events, feeds, actors, places, sources, meta, page):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app
 
 

@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -368,3 +368,20 @@ def name_filter(names: Any, owner: Any, id_column: Any, q: str) -> ColumnElement
         select(owner).where(names.key.contains(key, autoescape=True))
     )
     return condition
+
+
+def iter_event_pages(
+    session: Session, filters: EventFilters, limit: int | None, page_size: int = 1000
+) -> Iterator[tuple[list[models.Event], Related]]:
+    """Every matching event (up to `limit`), a page at a time with its related rows."""
+    cursor = None
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        events, cursor = page_events(session, filters, size, cursor)
+        if events:
+            yield events, load_related(session, [e.id for e in events])
+        if remaining is not None:
+            remaining -= len(events)
+        if cursor is None:
+            return

@@ -21,8 +21,12 @@ def run(*args: str, database_url: str | None = None) -> subprocess.CompletedProc
     if database_url:
         env["TIMELINE_DATABASE_URL"] = database_url
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, env=env,
-        timeout=120, check=False,
+        [sys.executable, "-m", "app.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -38,10 +42,13 @@ def test_validate_reports_every_problem_without_traceback(tmp_path):
     result = run("validate", "--data", str(root))
     assert result.returncode == 1
     lines = result.stderr.splitlines()
-    assert lines[0] == ("error: events/extra.yaml:3: entry 'a': field 'date': "
-                        "'2015-02-30': day 30 does not exist in 2015-02")
-    assert lines[1].startswith("error: events/extra.yaml:12: entry 'b': field 'type': "
-                               "unknown event type 'riot'")
+    assert lines[0] == (
+        "error: events/extra.yaml:3: entry 'a': field 'date': "
+        "'2015-02-30': day 30 does not exist in 2015-02"
+    )
+    assert lines[1].startswith(
+        "error: events/extra.yaml:12: entry 'b': field 'type': unknown event type 'riot'"
+    )
     assert lines[2] == "2 problems found; nothing was loaded."
     assert "Traceback" not in result.stderr
 
@@ -92,8 +99,9 @@ def test_unreachable_database_is_a_clear_error(tmp_path):
 
 
 def test_verify_quotes(tmp_path):
-    result = run("verify-quotes", "--data", str(FIXTURE_DATA), "--archive-dir",
-                 str(FIXTURE_ARCHIVE))
+    result = run(
+        "verify-quotes", "--data", str(FIXTURE_DATA), "--archive-dir", str(FIXTURE_ARCHIVE)
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "ok: 21 quotes found verbatim in their sources; not archived, not checked: gamma-2016\n"

@@ -1,0 +1,174 @@
+"""Feeds for front ends, with exactly the filters of /events: TimelineJS3, GeoJSON, CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+
+from app import models
+from app.api.deps import FiltersDep, SessionDep
+from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
+from app.queries import EventFilters, count_events, iter_event_pages
+from app.schemas import EventSummary, event_summaries
+
+router = APIRouter(tags=["feeds"])
+
+FeedLimit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=10_000,
+        description="At most this many events (earliest first by default).",
+        examples=[500],
+    ),
+]
+
+
+def _summaries(
+    session: SessionDep, filters: EventFilters, limit: int | None
+) -> Iterator[EventSummary]:
+    for events, related in iter_event_pages(session, filters, limit):
+        yield from event_summaries(events, related)
+
+
+TIMELINEJS_EXAMPLE: dict[str, Any] = {
+    "title": {"text": {"headline": "tajik-timeline", "text": "1 event"}},
+    "events": [
+        {
+            "start_date": {"year": 2015, "month": 3},
+            "text": {
+                "headline": "Umarali Quvvatov shot dead in Istanbul",
+                "text": "<p>...</p><p>Sources: Tajikistan: so close, no matter how far</p>",
+            },
+            "group": "killing",
+            "unique_id": "2015-03-quvvatov-killed-istanbul",
+        }
+    ],
+}
+
+
+@router.get(
+    "/timelinejs",
+    responses={200: {"content": {"application/json": {"example": TIMELINEJS_EXAMPLE}}}},
+)
+def get_timelinejs(
+    request: Request,
+    filters: FiltersDep,
+    session: SessionDep,
+    limit: FeedLimit = 1000,
+    group_by: Annotated[
+        GroupBy,
+        Query(
+            description="Rows of the timeline: by event `type`, by the first `actor`, or by "
+            "the first `place`.",
+            examples=["type"],
+        ),
+    ] = "type",
+) -> dict[str, Any]:
+    """The matching events as a TimelineJS3 document, ready for `new TL.Timeline(...)`.
+
+    Dates carry only the parts their precision has (a month-precision event has no day);
+    seasons, intervals and approximate dates get a `display_date` such as "c. 2003–2005".
+    """
+    titles = {s.id: s.title for s in session.scalars(select(models.Source))}
+    total = count_events(session, filters)
+    settings = request.app.state.settings
+    return timelinejs(
+        _summaries(session, filters, limit),
+        title=settings.title,
+        description=f"{min(total, limit)} of {total} events"
+        if total > limit
+        else f"{total} event{'s' if total != 1 else ''}",
+        source_titles=titles,
+        group_by=group_by,
+    )
+
+
+GEOJSON_EXAMPLE: dict[str, Any] = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "id": "2015-03-quvvatov-killed-istanbul@istanbul",
+            "geometry": {"type": "Point", "coordinates": [28.9784, 41.0082]},
+            "properties": {
+                "id": "2015-03-quvvatov-killed-istanbul",
+                "date": "2015-03",
+                "place_id": "istanbul",
+                "place_name": "Istanbul",
+            },
+        }
+    ],
+    "events": 1,
+    "events_without_coordinates": 0,
+}
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@router.get(
+    "/events.geojson",
+    response_class=GeoJSONResponse,
+    responses={200: {"content": {"application/geo+json": {"example": GEOJSON_EXAMPLE}}}},
+)
+def get_geojson(
+    filters: FiltersDep, session: SessionDep, limit: FeedLimit = 1000
+) -> dict[str, Any]:
+    """The matching events as an RFC 7946 FeatureCollection for maps (Leaflet, QGIS).
+
+    One Point feature per event and place with coordinates (`[lon, lat]`); the event's
+    fields are in `properties`. Events with no located place are left out and counted in
+    `events_without_coordinates`.
+    """
+    return geojson(_summaries(session, filters, limit))
+
+
+@router.get(
+    "/events.csv",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"example": "id,title,date,display_date,precision,start,end,...\r\n"}
+            }
+        }
+    },
+)
+def get_csv(
+    request: Request,
+    filters: FiltersDep,
+    limit: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            description="At most this many events; all matching events by default.",
+            examples=[500],
+        ),
+    ] = None,
+) -> StreamingResponse:
+    """The matching events as CSV (UTF-8, RFC 4180), one row per event, streamed.
+
+    Lists (actors with roles, places, tags, sources) are joined with "; ".
+    """
+    sessions = request.app.state.sessions
+    # Check the filters (names, q) before the first byte is sent.
+    with sessions() as session, session.begin():
+        count_events(session, filters)
+
+    def rows() -> Iterator[str]:
+        yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
+        with sessions() as session, session.begin():
+            for events, related in iter_event_pages(session, filters, limit):
+                yield csv_rows(event_summaries(events, related))
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="events.csv"'},
+    )

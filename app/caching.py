@@ -1,0 +1,73 @@
+"""HTTP caching for front ends: an ETag from the dataset hash and the request, and 304s.
+
+A response depends only on the loaded dataset and the URL, so a client that sends back
+the ETag it got is answered `304 Not Modified` without running the query again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import anyio
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__
+
+
+class CacheMiddleware:
+    """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304."""
+
+    def __init__(self, app: ASGIApp, dataset_hash: Callable[[], str | None], max_age: int):
+        self.app = app
+        self.dataset_hash = dataset_hash
+        self.cache_control = f"public, max-age={max_age}"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        current = await anyio.to_thread.run_sync(self.dataset_hash)
+        if current is None:  # nothing loaded yet: nothing worth caching
+            await self.app(scope, receive, send)
+            return
+        etag = self._etag(scope, current)
+        if _matches(Headers(scope=scope).get("if-none-match"), etag):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [
+                        (b"etag", etag.encode()),
+                        (b"cache-control", self.cache_control.encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_etag(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = MutableHeaders(scope=message)
+                headers["ETag"] = etag
+                headers.setdefault("Cache-Control", self.cache_control)
+            await send(message)
+
+        await self.app(scope, receive, send_with_etag)
+
+    @staticmethod
+    def _etag(scope: Scope, dataset_hash: str) -> str:
+        digest = hashlib.sha256()
+        query = scope.get("query_string", b"").decode("latin-1")
+        for part in (__version__, dataset_hash, scope["path"], query):
+            digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    if not header:
+        return False
+    tags = [tag.strip() for tag in header.split(",")]
+    weak = etag.removeprefix("W/")
+    return "*" in tags or any(tag.removeprefix("W/") == weak for tag in tags)

@@ -1,0 +1,204 @@
+"""Feeds built from query results: TimelineJS3 JSON, RFC 7946 GeoJSON and CSV rows.
+
+Each takes event summaries (or ORM rows) produced by the same `events_query` as
+`/events`, so a feed always holds exactly the events the list would.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from html import escape
+from typing import Any, Literal
+
+from app.dates import Span, display_date, parse_edtf
+from app.schemas import EventSummary
+
+GroupBy = Literal["type", "actor", "place"]
+
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "date",
+    "display_date",
+    "precision",
+    "start",
+    "end",
+    "approximate",
+    "uncertain",
+    "type",
+    "summary",
+    "actors",
+    "actor_ids",
+    "places",
+    "place_ids",
+    "tags",
+    "sources",
+)
+
+
+# --- TimelineJS3 ---------------------------------------------------------------------
+
+
+def _tl_date(span: Span, side: Literal["start", "end"]) -> dict[str, int]:
+    """A TimelineJS date object with only the parts the precision has."""
+    day = span.start if side == "start" else span.end
+    parts = {"year": day.year}
+    if span.precision in ("day", "month", "season"):
+        parts["month"] = day.month
+    if span.precision == "day":
+        parts["day"] = day.day
+    return parts
+
+
+def _tl_dates(span: Span) -> tuple[dict[str, int], dict[str, int] | None]:
+    if span.precision == "range":
+        left, _, right = span.edtf.partition("/")
+        first = parse_edtf(left) if left not in ("", "..") else None
+        last = parse_edtf(right) if right not in ("", "..") else None
+        start = _tl_date(first, "start") if first else {"year": span.start.year}
+        end = _tl_date(last, "end") if last else {"year": span.end.year}
+        return start, end
+    start = _tl_date(span, "start")
+    end = _tl_date(span, "end")
+    # A single day, month or year is one point on the timeline; longer spans get an end.
+    return start, (end if end != start else None)
+
+
+def _needs_display_date(span: Span) -> bool:
+    plain = span.precision in ("day", "month", "year")
+    return not plain or span.approximate or span.uncertain
+
+
+def _group(summary: EventSummary, group_by: GroupBy) -> str:
+    if group_by == "actor":
+        return summary.actors[0].name if summary.actors else "No actor named"
+    if group_by == "place":
+        return summary.places[0].name if summary.places else "No place named"
+    return summary.type.replace("_", " ")
+
+
+def _slide_text(summary: EventSummary, source_titles: dict[str, str]) -> str:
+    sources = ", ".join(escape(source_titles.get(s, s)) for s in summary.sources)
+    body = f"<p>{escape(summary.summary)}</p>"
+    if summary.actors:
+        actors = ", ".join(f"{escape(a.name)} ({escape(a.role)})" for a in summary.actors)
+        body += f"<p>Actors: {actors}</p>"
+    return body + f"<p>Sources: {sources}</p>"
+
+
+def timelinejs(
+    summaries: Iterable[EventSummary],
+    *,
+    title: str,
+    description: str,
+    source_titles: dict[str, str],
+    group_by: GroupBy = "type",
+) -> dict[str, Any]:
+    """A TimelineJS3 document: never a null date, numeric date parts, string ids."""
+    events = []
+    for summary in summaries:
+        span = parse_edtf(summary.date)
+        start, end = _tl_dates(span)
+        slide: dict[str, Any] = {
+            "start_date": start,
+            "text": {
+                "headline": escape(summary.title),
+                "text": _slide_text(summary, source_titles),
+            },
+            "group": _group(summary, group_by),
+            "unique_id": summary.id,
+        }
+        if end is not None:
+            slide["end_date"] = end
+        if _needs_display_date(span):
+            slide["display_date"] = display_date(span)
+        events.append(slide)
+    return {
+        "title": {"text": {"headline": escape(title), "text": escape(description)}},
+        "events": events,
+    }
+
+
+# --- GeoJSON ----------------------------------------------------------------------------
+
+
+def geojson(summaries: Iterable[EventSummary]) -> dict[str, Any]:
+    """One Point Feature per event and located place; unlocated events are counted."""
+    features: list[dict[str, Any]] = []
+    events = without = 0
+    for summary in summaries:
+        events += 1
+        located = [p for p in summary.places if p.lat is not None and p.lon is not None]
+        if not located:
+            without += 1
+        properties = summary.model_dump(mode="json", exclude={"places"})
+        for place in located:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{summary.id}@{place.id}",
+                    "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+                    "properties": {
+                        **properties,
+                        "place_id": place.id,
+                        "place_name": place.name,
+                        "place_kind": place.kind,
+                    },
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "events": events,
+        "events_without_coordinates": without,
+    }
+
+
+# --- CSV ------------------------------------------------------------------------------
+
+
+def csv_header() -> str:
+    """The CSV header line."""
+    return _csv_lines([list(CSV_COLUMNS)])
+
+
+def csv_rows(summaries: Iterable[EventSummary]) -> str:
+    """CSV lines (RFC 4180 quoting) for events; lists are joined with '; '."""
+    rows = []
+    for s in summaries:
+        rows.append(
+            [
+                s.id,
+                s.title,
+                s.date,
+                s.display_date,
+                s.precision,
+                s.start.isoformat(),
+                s.end.isoformat(),
+                str(s.approximate).lower(),
+                str(s.uncertain).lower(),
+                s.type,
+                s.summary,
+                "; ".join(f"{a.name} ({a.role})" for a in s.actors),
+                "; ".join(a.id for a in s.actors),
+                "; ".join(p.name for p in s.places),
+                "; ".join(p.id for p in s.places),
+                "; ".join(s.tags),
+                "; ".join(s.sources),
+            ]
+        )
+    return _csv_lines(rows)
+
+
+def _csv_lines(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerows(_defuse(row) for row in rows)
+    return buffer.getvalue()
+
+
+def _defuse(row: list[str]) -> list[str]:
+    # Spreadsheets run cells starting with = + - @ as formulas; a leading quote stops that.
+    return [f"'{cell}" if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell for cell in row]

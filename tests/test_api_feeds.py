@@ -1,0 +1,129 @@
+"""/timelinejs, /events.geojson, /events.csv: same filters as /events; caching headers."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from app.dates import parse_edtf
+
+
+def event_ids(client, query: str = "") -> list[str]:
+    return [e["id"] for e in client.get(f"/events?limit=500&{query}").json()["items"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "place=Tajikistan", "actor=irpt&from=2015-09", "q=osce", "type=killing&sort=-date"],
+)
+def test_every_feed_holds_exactly_the_events_of_the_list(client, query):
+    expected = event_ids(client, query)
+    timeline = client.get(f"/timelinejs?{query}").json()
+    assert [e["unique_id"] for e in timeline["events"]] == expected
+    rows = list(
+        csv.DictReader(io.StringIO(client.get(f"/events.csv?{query}").content.decode("utf-8-sig")))
+    )
+    assert [r["id"] for r in rows] == expected
+    geo = client.get(f"/events.geojson?{query}").json()
+    assert geo["events"] == len(expected)
+    assert {f["properties"]["id"] for f in geo["features"]} <= set(expected)
+
+
+def test_timelinejs_maps_every_event(client):
+    doc = client.get("/timelinejs").json()
+    assert doc["title"] == {"text": {"headline": "tajik-timeline", "text": "15 events"}}
+    items = client.get("/events?limit=500").json()["items"]
+    for slide, item in zip(doc["events"], items, strict=True):
+        span = parse_edtf(item["date"])
+        assert slide["unique_id"] == item["id"]
+        assert slide["start_date"]["year"] == span.start.year
+        assert None not in slide["start_date"].values()
+        assert ("day" in slide["start_date"]) == (item["precision"] == "day")
+        if "end_date" in slide:
+            assert slide["end_date"]["year"] == span.end.year
+        assert isinstance(slide["group"], str) and slide["group"]
+        assert slide["text"]["headline"]
+    by_id = {s["unique_id"]: s for s in doc["events"]}
+    assert by_id["2015-03-quvvatov-killed-istanbul"]["start_date"] == {"year": 2015, "month": 3}
+    assert by_id["2014-summer-embassy-attack"]["display_date"] == "Summer 2014"
+    assert by_id["1992-civil-war"]["end_date"] == {"year": 1997}
+
+
+def test_timelinejs_group_by_and_limit(client):
+    doc = client.get("/timelinejs?group_by=place&limit=2").json()
+    assert [e["group"] for e in doc["events"]] == ["Tajikistan", "Moscow"]
+    assert doc["title"]["text"]["text"] == "2 of 15 events"
+    assert client.get("/timelinejs?group_by=colour").status_code == 422
+    assert client.get("/timelinejs?limit=0").status_code == 422
+
+
+def test_geojson_features(client):
+    response = client.get("/events.geojson")
+    assert response.headers["content-type"] == "application/geo+json"
+    doc = response.json()
+    assert (doc["type"], doc["events"], doc["events_without_coordinates"]) == (
+        "FeatureCollection",
+        15,
+        4,
+    )
+    feature = next(f for f in doc["features"] if f["properties"]["id"] == "2016-asylum-warsaw")
+    assert feature["geometry"] == {"type": "Point", "coordinates": [21.0122, 52.2297]}
+    assert feature["properties"]["place_name"] == "Warsaw"
+
+
+def test_csv_download(client):
+    response = client.get("/events.csv?actor=Kuvvatov")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == 'attachment; filename="events.csv"'
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffid,title,date,display_date,precision,start,end,")
+    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert row["actors"] == "Umarali Quvvatov (victim)"
+    assert (row["date"], row["start"], row["end"], row["precision"]) == (
+        "2015-03",
+        "2015-03-01",
+        "2015-03-31",
+        "month",
+    )
+    assert client.get("/events.csv?limit=3").text.count("\r\n") == 4
+
+
+def test_feeds_refuse_bad_filters_as_json(client):
+    for path in ("/timelinejs", "/events.geojson", "/events.csv", "/facets"):
+        response = client.get(f"{path}?from=2015-13")
+        assert response.status_code == 422, path
+        assert response.json()["details"][0]["parameter"] == "from"
+
+
+def test_etag_and_not_modified(client):
+    first = client.get("/events?type=killing")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=60"
+    again = client.get("/events?type=killing", headers={"If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == etag
+    other = client.get("/events?type=arrest", headers={"If-None-Match": etag})
+    assert other.status_code == 200
+    assert other.headers["etag"] != etag
+    assert client.get("/timelinejs", headers={"If-None-Match": "*"}).status_code == 304
+
+
+def test_errors_carry_no_etag(client):
+    response = client.get("/events?limit=0")
+    assert "etag" not in response.headers
+
+
+def test_cors_preflight_for_every_feed(client):
+    for path in ("/events", "/timelinejs", "/events.csv", "/events.geojson", "/facets"):
+        response = client.options(
+            path,
+            headers={
+                "Origin": "https://example.org",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "if-none-match",
+            },
+        )
+        assert response.status_code == 200, path
+        assert response.headers["access-control-allow-origin"] == "https://example.org"
