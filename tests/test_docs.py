@@ -1,0 +1,64 @@
+"""The README is the manual: every parameter, command and setting appears in it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.cli import build_parser
+from app.config import Settings
+from app.main import create_app
+from tests.conftest import PROJECT
+
+README = (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+def openapi() -> dict:
+    app = create_app(Settings(database_url="sqlite://"))
+    return TestClient(app).get("/openapi.json").json()
+
+
+def test_every_query_parameter_is_documented():
+    names = {
+        parameter["name"]
+        for item in openapi()["paths"].values()
+        for operation in item.values()
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    }
+    missing = sorted(name for name in names if f"`{name}`" not in README)
+    assert missing == []
+
+
+def test_every_path_is_documented():
+    paths = openapi()["paths"]
+    missing = []
+    for path in paths:
+        generic = re.sub(r"\{[^}]+\}", "{id}", path)
+        if f"`{generic}`" not in README and f"`{generic}`," not in README:
+            missing.append(path)
+    assert missing == []
+
+
+def test_every_command_and_option_is_documented():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    for name, sub in commands.items():
+        assert f"`timeline {name}" in README, name
+        for action in sub._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert option in README, (name, option)
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_every_setting_is_documented(field):
+    assert f"TIMELINE_{field.upper()}" in README
+
+
+def test_every_event_type_is_documented():
+    from app.dataset import EVENT_TYPES
+
+    assert all(t in README for t in EVENT_TYPES)
