@@ -152,6 +152,20 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
+    """Declare every 4xx/5xx response in an OpenAPI document as our JSON error shape."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status[:1] in ("4", "5"):
+                    response["content"] = error
+    schemas = spec.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    return spec
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every exception the app can raise to its JSON response."""
     app.add_exception_handler(RequestValidationError, _request_validation)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
@@ -15,9 +18,10 @@ from app.api import actors, events, feeds, meta, page, places, sources
 from app.caching import CacheMiddleware
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
-from app.errors import install_error_handlers
+from app.errors import document_errors, install_error_handlers
 from app.loader import current_hash
 from app.schemas import ErrorResponse
+from app.security import SecurityMiddleware
 
 DESCRIPTION = """
 A curated timeline of dated political events, each traceable to a verbatim quote from
@@ -41,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc from local files: works offline
         title=settings.title,
         version=__version__,
         description=DESCRIPTION,
@@ -52,6 +56,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
     install_error_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     def dataset_hash() -> str | None:
         try:
@@ -69,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag"],
         max_age=600,
     )
+    app.add_middleware(SecurityMiddleware)  # outermost: refuses before anything runs
     for module in (events, feeds, actors, places, sources, meta, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")

@@ -234,7 +234,9 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[date, date, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
         cursor_sort, start, end, event_id = payload
-        position = (date.fromisoformat(start), date.fromisoformat(end), str(event_id))
+        if not isinstance(event_id, str) or "\x00" in event_id or len(event_id) > 200:
+            raise ValueError(event_id)
+        position = (date.fromisoformat(start), date.fromisoformat(end), event_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise InvalidParameter(
             "cursor", "not a cursor this API issued; use next_cursor from a response"

@@ -1,0 +1,118 @@
+"""Request limits and security headers, before any route runs.
+
+The API is read-only: anything but GET, HEAD and OPTIONS is refused, oversized or
+NUL-bearing query strings never reach a database, and every response says how browsers
+may use it.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, unquote
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import error_body
+
+MAX_QUERY_BYTES = 8192
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+# JSON and CSV never need to run anything; the HTML pages set their own policy.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'"
+)
+_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
+
+
+class SecurityMiddleware:
+    """Refuses what the API never serves and adds security headers to every response."""
+
+    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ("/docs", "/redoc")):
+        self.app = app
+        self.docs_paths = docs_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            status, body, extra = refusal
+            headers = [(b"content-type", b"application/json"), *extra]
+            await _send_json(send, status, body, headers, self._csp(scope))
+            return
+
+        csp = self._csp(scope)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Content-Security-Policy", csp)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _csp(self, scope: Scope) -> str:
+        path: str = scope["path"]
+        return DOCS_CSP if path in self.docs_paths else API_CSP
+
+    @staticmethod
+    def _refusal(scope: Scope) -> tuple[int, dict[str, object], list[tuple[bytes, bytes]]] | None:
+        method = scope["method"]
+        if method not in READ_METHODS:
+            body = error_body(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed: the API is read-only (GET, HEAD, OPTIONS)",
+            )
+            return 405, body, [(b"allow", b"GET, HEAD, OPTIONS")]
+        raw: bytes = scope.get("query_string", b"")
+        if len(raw) > MAX_QUERY_BYTES:
+            body = error_body(
+                414, "uri_too_long", f"the query string is longer than {MAX_QUERY_BYTES} bytes"
+            )
+            return 414, body, []
+        if b"%00" in raw or b"\x00" in raw:
+            names = sorted(
+                {
+                    name
+                    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+                    if "\x00" in name or "\x00" in unquote(value)
+                }
+            ) or ["query"]
+            details = [
+                {
+                    "parameter": name.replace("\x00", "\\0"),
+                    "message": "must not contain NUL characters",
+                }
+                for name in names
+            ]
+            message = "; ".join(f"{d['parameter']}: {d['message']}" for d in details)
+            return 422, error_body(422, "invalid_parameter", message, details), []
+        if "\x00" in scope["path"]:
+            return 404, error_body(404, "not_found", "no such path"), []
+        return None
+
+
+async def _send_json(
+    send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]], csp: str
+) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        *headers,
+        (b"content-length", str(len(payload)).encode()),
+        (b"content-security-policy", csp.encode()),
+    ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in _HEADERS.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
