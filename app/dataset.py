@@ -27,9 +27,11 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.dates import DateError, Span, parse_edtf
 from app.errors import DatasetError, InvalidDataset
+from app.text import name_key
 
 EVENT_TYPES: tuple[str, ...] = (
     "armed_clash",
@@ -125,8 +127,26 @@ PlaceKind = Literal["country", "region", "city", "site"]
 
 # Ids appear in URLs: letters, digits and - _ . only, so no id can traverse a path.
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+# Limits match the database columns (app/models.py), so a valid dataset loads on every backend.
+NAME_KEY_MAX = 500  # actor_names.key, place_names.key
+PLACE_PATH_MAX = 2000  # places.path
+
+
+def _key_fits(value: str) -> str:
+    if len(name_key(value)) > NAME_KEY_MAX:
+        raise ValueError(f"too long: its search key would exceed {NAME_KEY_MAX} characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_key_fits),
+]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# role, metric, unit and country are VARCHAR(100) columns.
+ShortLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 Quote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
 
@@ -153,13 +173,28 @@ def _valid_edtf(value: str) -> str:
 Edtf = Annotated[str, BeforeValidator(_edtf_text), AfterValidator(_valid_edtf)]
 
 
+def _not_bool(value: object) -> object:
+    # Lax mode would read `lat: true` as 1.0.
+    if isinstance(value, bool):
+        raise ValueError("expected a number, not true/false")
+    return value
+
+
+def _field_error(model: str, field: str, message: str, value: object = None) -> ValidationError:
+    """A model-level problem reported at one field, so its location names the field."""
+    error = PydanticCustomError("value_error", message)
+    details = InitErrorDetails(type=error, loc=(field,), input=value)
+    return ValidationError.from_exception_data(model, [details])
+
+
 def _finite(value: float | None) -> float | None:
     if value is not None and (math.isnan(value) or math.isinf(value) or abs(value) > 1e15):
         raise ValueError("must be a finite number below 1e15")
     return value
 
 
-Number = Annotated[float, AfterValidator(_finite)]
+Number = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite)]
+Coordinate = Annotated[float, BeforeValidator(_not_bool)]
 
 
 class Record(BaseModel):
@@ -175,7 +210,9 @@ class SourceRecord(Record):
     published_basis: Literal["explicit", "inferred"]
     basis_note: LongText | None = None
     url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+    language: Annotated[
+        str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$", max_length=20)
+    ]
     archive: (
         Annotated[str, StringConstraints(pattern=r"^[^/\\]+$", min_length=1, max_length=255)] | None
     ) = None
@@ -183,7 +220,11 @@ class SourceRecord(Record):
     @model_validator(mode="after")
     def _inferred_needs_note(self) -> SourceRecord:
         if self.published_basis == "inferred" and not self.basis_note:
-            raise ValueError("an inferred publication date needs a basis_note saying how")
+            raise _field_error(
+                "SourceRecord",
+                "basis_note",
+                "an inferred publication date needs a basis_note saying how",
+            )
         return self
 
 
@@ -193,7 +234,7 @@ class ActorRecord(Record):
     kind: ActorKind
     aliases: list[Name] = Field(default_factory=list, max_length=200)
     description: LongText | None = None
-    country: Label | None = None
+    country: ShortLabel | None = None
 
 
 class PlaceRecord(Record):
@@ -201,20 +242,23 @@ class PlaceRecord(Record):
     name: Name
     kind: PlaceKind
     parent: Slug | None = None
-    lat: Annotated[float, Field(ge=-90, le=90)] | None = None
-    lon: Annotated[float, Field(ge=-180, le=180)] | None = None
+    lat: Annotated[Coordinate, Field(ge=-90, le=90)] | None = None
+    lon: Annotated[Coordinate, Field(ge=-180, le=180)] | None = None
     aliases: list[Name] = Field(default_factory=list, max_length=200)
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> PlaceRecord:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("lat and lon go together: give both or neither")
+            missing = "lat" if self.lat is None else "lon"
+            raise _field_error(
+                "PlaceRecord", missing, "lat and lon go together: give both or neither"
+            )
         return self
 
 
 class ActorRef(Record):
     actor: Slug
-    role: Label
+    role: ShortLabel
 
 
 class CitationRecord(Record):
@@ -224,12 +268,12 @@ class CitationRecord(Record):
 
 
 class FigureRecord(Record):
-    metric: Label
+    metric: ShortLabel
     value: Number | None = None
     low: Number | None = None
     high: Number | None = None
     approximate: bool = False
-    unit: Label | None = None
+    unit: ShortLabel | None = None
     source: Slug
     quote: Quote
 
@@ -296,6 +340,8 @@ class LineDict(dict[Any, Any]):
 
     line: int = 0
     lines: dict[Any, int]
+    # (key, line, line of the first occurrence): reported with the entry and field.
+    duplicates: list[tuple[Any, int, int]]
 
 
 class LineList(list[Any]):
@@ -318,20 +364,33 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     """Safe YAML that keeps line numbers, rejects duplicate keys and keeps dates as text."""
 
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 64
+
+
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+    # Merge keys (<<) copy mappings into mappings: nested, they grow exponentially before
+    # any check could run (a "billion laughs" of a few hundred bytes). The format has no use
+    # for them.
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise _YamlProblem(
+                key_node.start_mark.line + 1,
+                "merge keys (<<) are not supported; write the fields out",
+            )
     result = LineDict()
     result.line = node.start_mark.line + 1
     result.lines = {}
+    result.duplicates = []
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str | int | float | bool) and key is not None:
             raise _YamlProblem(line, "a mapping key must be a plain value")
         if key in result:
-            raise _YamlProblem(
-                line, f"duplicate key {key!r} (first given on line {result.lines[key]})"
-            )
+            # Rejected (never "last one wins"); reported by the reader with entry and field.
+            result.duplicates.append((key, line, result.lines[key]))
+            continue
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = line
     return result
@@ -363,6 +422,7 @@ def parse_yaml(data: bytes) -> Any:
     if "\x00" in text:
         raise _YamlProblem(text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte")
     try:
+        _check_depth(text)
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -374,6 +434,45 @@ def parse_yaml(data: bytes) -> Any:
         raise _YamlProblem(None, f"YAML error: {exc}") from None
     except RecursionError:
         raise _YamlProblem(None, "YAML nested too deeply") from None
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses on the C stack and
+    crashes the interpreter (SIGSEGV) near 30,000 levels. The event parser does not recurse."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise _YamlProblem(
+                    mark.line + 1 if mark is not None else None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _raw_problems(
+    node: Any, loc: list[int | str], seen: set[int]
+) -> Iterator[tuple[list[int | str], int | None, str]]:
+    """Duplicate keys and NUL characters anywhere in a record, as (loc, line, message).
+
+    Aliases share objects; each container is visited once, so alias bombs stay cheap."""
+    if isinstance(node, LineDict | LineList):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+    if isinstance(node, LineDict):
+        for key, line, first in node.duplicates:
+            yield [*loc, key], line, f"duplicate key {key!r} (first given on line {first})"
+        for key, value in node.items():
+            yield from _raw_problems(value, [*loc, key], seen)
+    elif isinstance(node, LineList):
+        for index, item in enumerate(node):
+            yield from _raw_problems(item, [*loc, index], seen)
+    elif isinstance(node, str) and "\x00" in node:
+        yield loc, None, "contains a NUL character (\\0), which databases cannot store"
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -460,6 +559,15 @@ class _Reader:
             if not isinstance(raw, LineDict):
                 self.error(name, line, None, f"[{index}]", "expected a mapping (key: value)")
                 continue
+            problems = list(_raw_problems(raw, [], set()))
+            for where, at, message in problems:
+                self.error(
+                    name,
+                    at if at is not None else _line_of(raw, where, line),
+                    _entry_id(raw),
+                    _field_path(where) or None,
+                    message,
+                )
             try:
                 record = model.model_validate(raw)
             except ValidationError as exc:
@@ -475,7 +583,8 @@ class _Reader:
                         name, _line_of(raw, loc, line), entry, _field_path(loc) or None, message
                     )
                 continue
-            yield Located(record, name, line, raw)
+            if not problems:
+                yield Located(record, name, line, raw)
 
 
 def read_dataset(root: Path) -> Dataset:
@@ -610,6 +719,18 @@ def _check_place_cycles(
                 break
             chain.append(current)
             current = place_ids[current].parent
+        else:
+            # The loader stores "/root/.../id/" in a column of PLACE_PATH_MAX characters.
+            length = sum(len(part) + 1 for part in chain) + 1
+            if length > PLACE_PATH_MAX:
+                reader.error(
+                    item.file,
+                    _line_of(item.raw, ["parent"], item.line),
+                    item.record.id,
+                    "parent",
+                    f"the place hierarchy is too deep: its path of {length} characters "
+                    f"exceeds {PLACE_PATH_MAX} characters",
+                )
 
 
 # --- quotes against archived source texts ----------------------------------------------
