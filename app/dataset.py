@@ -7,6 +7,7 @@ parses, every record validates and every reference resolves; otherwise it raises
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import re
@@ -312,12 +313,11 @@ R = TypeVar("R", bound=Record)
 
 @dataclass(frozen=True)
 class Located(Generic[R]):
-    """A validated record and where it was written."""
+    """A validated record, its file and its position in that file's list."""
 
     record: R
     file: str
-    line: int
-    raw: LineDict
+    index: int
 
 
 @dataclass
@@ -330,6 +330,13 @@ class Dataset:
     events: list[Located[EventRecord]]
     hash: str
     files: list[str] = field(default_factory=list)
+    root: Path = Path()
+    _positions: dict[str, LineList] = field(default_factory=dict, repr=False)
+
+    def raw(self, item: Located[Any]) -> LineDict:
+        """The record as written, with line numbers (parsed again, only when needed)."""
+        raw: LineDict = _positioned(self.root, item.file, self._positions)[item.index]
+        return raw
 
 
 # --- YAML with line numbers ------------------------------------------------------------
@@ -412,8 +419,8 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-def parse_yaml(data: bytes) -> Any:
-    """Parse YAML bytes; raises `_YamlProblem` with the line of the first problem."""
+def decode_yaml(data: bytes) -> str:
+    """The text of a YAML file; raises `_YamlProblem` for bytes no YAML file may hold."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -421,6 +428,11 @@ def parse_yaml(data: bytes) -> Any:
         raise _YamlProblem(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
     if "\x00" in text:
         raise _YamlProblem(text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte")
+    return text
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML keeping line numbers; raises `_YamlProblem` with the line of a problem."""
     try:
         _check_depth(text)
         return yaml.load(text, Loader=_Loader)
@@ -434,6 +446,69 @@ def parse_yaml(data: bytes) -> Any:
         raise _YamlProblem(None, f"YAML error: {exc}") from None
     except RecursionError:
         raise _YamlProblem(None, "YAML nested too deeply") from None
+
+
+class _SlowPath(Exception):
+    """The fast parse met something only the line-tracking parse reports properly."""
+
+
+class _FastLoader(_Base):  # type: ignore[valid-type,misc]
+    """Plain dicts and lists, no line numbers: the path every valid file takes."""
+
+
+def _fast_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise _SlowPath
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise _SlowPath
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+def _fast_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> list[Any]:
+    return [loader.construct_object(child, deep=True) for child in node.value]
+
+
+_FastLoader.add_constructor("tag:yaml.org,2002:map", _fast_mapping)
+_FastLoader.add_constructor("tag:yaml.org,2002:seq", _fast_sequence)
+_FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+# Escapes that put a NUL into a double-quoted string.
+_NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")
+_DEEP_LINE = re.compile(r"^[ \t-]{256,}", re.MULTILINE)
+
+
+def _might_nest_deeply(text: str) -> bool:
+    """A cheap, conservative test; only texts it flags pay for the exact depth check."""
+    if len(text) < 256_000:
+        return True
+    brackets = text.count("[") + text.count("{")
+    return brackets > text.count("\n") // 2 or _DEEP_LINE.search(text) is not None
+
+
+def parse_yaml_fast(text: str) -> Any:
+    """Parse YAML as plain data; raises `_SlowPath` when only `parse_yaml` can explain it."""
+    if _NUL_ESCAPE.search(text):
+        raise _SlowPath
+    try:
+        if _might_nest_deeply(text):
+            _check_depth(text)
+        return yaml.load(text, Loader=_FastLoader)
+    except Exception:  # any problem at all is reported by the line-tracking parse
+        raise _SlowPath from None
+    except RecursionError:
+        raise _SlowPath from None
+
+
+def _positioned(root: Path, file: str, cache: dict[str, LineList]) -> LineList:
+    if file not in cache:
+        content = parse_yaml(decode_yaml((root / file).read_bytes()))
+        assert isinstance(content, LineList), file
+        cache[file] = content
+    return cache[file]
 
 
 def _check_depth(text: str) -> None:
@@ -515,13 +590,18 @@ class _Reader:
         self.errors: list[DatasetError] = []
         self.digest = hashlib.sha256()
         self.files: list[str] = []
+        self.positions: dict[str, LineList] = {}
 
     def error(
         self, file: str, line: int | None, entry: str | None, field: str | None, message: str
     ) -> None:
         self.errors.append(DatasetError(file, line, entry, field, message))
 
-    def read_list(self, path: Path) -> LineList | None:
+    def raw(self, item: Located[Any]) -> LineDict:
+        raw: LineDict = _positioned(self.root, item.file, self.positions)[item.index]
+        return raw
+
+    def read_text(self, path: Path) -> str | None:
         name = path.relative_to(self.root).as_posix()
         try:
             data = path.read_bytes()
@@ -534,26 +614,54 @@ class _Reader:
         self.files.append(name)
         self.digest.update(name.encode() + b"\0" + data + b"\0")
         try:
-            content = parse_yaml(data)
+            return decode_yaml(data)
         except _YamlProblem as exc:
             self.error(name, exc.line, None, None, exc.message)
             return None
-        if content is None:
-            empty = LineList()
-            empty.lines = []
-            return empty
-        if not isinstance(content, LineList):
-            line = getattr(content, "line", 1)
-            kind = type(content).__name__.replace("LineDict", "mapping")
-            self.error(name, line, None, None, f"expected a list of records, found a {kind}")
-            return None
-        return content
 
     def records(self, path: Path, model: type[R]) -> Iterator[Located[R]]:
-        items = self.read_list(path)
-        if items is None:
+        text = self.read_text(path)
+        if text is None:
             return
         name = path.relative_to(self.root).as_posix()
+        try:
+            yield from self._fast_records(name, text, model)
+        except _SlowPath:
+            yield from self._slow_records(name, text, model)
+
+    @staticmethod
+    def _fast_records(name: str, text: str, model: type[R]) -> list[Located[R]]:
+        """Every record of a valid file, validated; `_SlowPath` at the first doubt."""
+        content = parse_yaml_fast(text)
+        if content is None:
+            return []
+        if not isinstance(content, list):
+            raise _SlowPath
+        located = []
+        for index, raw in enumerate(content):
+            if not isinstance(raw, dict):
+                raise _SlowPath
+            try:
+                located.append(Located(model.model_validate(raw), name, index))
+            except ValidationError:
+                raise _SlowPath from None
+        return located
+
+    def _slow_records(self, name: str, text: str, model: type[R]) -> Iterator[Located[R]]:
+        """Parse again with line numbers, to say exactly where each problem is."""
+        try:
+            items = parse_yaml(text)
+        except _YamlProblem as exc:
+            self.error(name, exc.line, None, None, exc.message)
+            return
+        if items is None:
+            return
+        if not isinstance(items, LineList):
+            line = getattr(items, "line", 1)
+            kind = type(items).__name__.replace("LineDict", "mapping")
+            self.error(name, line, None, None, f"expected a list of records, found a {kind}")
+            return
+        self.positions[name] = items
         for index, raw in enumerate(items):
             line = items.lines[index]
             if not isinstance(raw, LineDict):
@@ -584,11 +692,22 @@ class _Reader:
                     )
                 continue
             if not problems:
-                yield Located(record, name, line, raw)
+                yield Located(record, name, index)
 
 
 def read_dataset(root: Path) -> Dataset:
     """Read and check a dataset directory; raises `InvalidDataset` with every problem."""
+    # Millions of new, acyclic objects: the cycle collector would rescan them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_dataset(root)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_dataset(root: Path) -> Dataset:
     reader = _Reader(root)
     if not root.is_dir():
         raise InvalidDataset([DatasetError(str(root), None, None, None, "not a directory")])
@@ -608,7 +727,16 @@ def read_dataset(root: Path) -> Dataset:
         _check_references(reader, sources, actors, places, events)
     if reader.errors:
         raise InvalidDataset(reader.errors)
-    return Dataset(sources, actors, places, events, reader.digest.hexdigest(), reader.files)
+    return Dataset(
+        sources,
+        actors,
+        places,
+        events,
+        reader.digest.hexdigest(),
+        reader.files,
+        root=root,
+        _positions=reader.positions,
+    )
 
 
 def _check_unique(reader: _Reader, kind: str, items: list[Located[Any]]) -> dict[str, Any]:
@@ -619,10 +747,10 @@ def _check_unique(reader: _Reader, kind: str, items: list[Located[Any]]) -> dict
             first = seen[identifier]
             reader.error(
                 item.file,
-                item.raw.lines.get("id", item.line),
+                (raw := reader.raw(item)).lines.get("id", raw.line),
                 identifier,
                 "id",
-                f"duplicate {kind} id (first defined at {first.file}:{first.line})",
+                f"duplicate {kind} id (first defined at {first.file}:{reader.raw(first).line})",
             )
         else:
             seen[identifier] = item
@@ -646,7 +774,7 @@ def _check_references(
         if parent is not None and parent not in place_ids:
             reader.error(
                 item.file,
-                _line_of(item.raw, ["parent"], item.line),
+                _line_of(reader.raw(item), ["parent"], reader.raw(item).line),
                 item.record.id,
                 "parent",
                 f"unknown place {parent!r}",
@@ -661,7 +789,7 @@ def _check_references(
         ) -> None:
             reader.error(
                 located.file,
-                _line_of(located.raw, loc, located.line),
+                _line_of(reader.raw(located), loc, reader.raw(located).line),
                 located.record.id,
                 _field_path(loc),
                 message,
@@ -710,7 +838,7 @@ def _check_place_cycles(
                 if not reported.intersection(cycle):
                     reader.error(
                         item.file,
-                        _line_of(item.raw, ["parent"], item.line),
+                        _line_of(reader.raw(item), ["parent"], reader.raw(item).line),
                         item.record.id,
                         "parent",
                         "place parents form a cycle: " + " -> ".join(cycle),
@@ -725,7 +853,7 @@ def _check_place_cycles(
             if length > PLACE_PATH_MAX:
                 reader.error(
                     item.file,
-                    _line_of(item.raw, ["parent"], item.line),
+                    _line_of(reader.raw(item), ["parent"], reader.raw(item).line),
                     item.record.id,
                     "parent",
                     f"the place hierarchy is too deep: its path of {length} characters "
@@ -763,7 +891,7 @@ def verify_quotes(dataset: Dataset, archive_dir: Path) -> tuple[int, list[Datase
             problems.append(
                 DatasetError(
                     item.file,
-                    _line_of(item.raw, ["archive"], item.line),
+                    _line_of(dataset.raw(item), ["archive"], dataset.raw(item).line),
                     source.id,
                     "archive",
                     f"cannot read {path}: {exc}",
@@ -784,7 +912,7 @@ def verify_quotes(dataset: Dataset, archive_dir: Path) -> tuple[int, list[Datase
                 problems.append(
                     DatasetError(
                         located.file,
-                        _line_of(located.raw, loc, located.line),
+                        _line_of(dataset.raw(located), loc, dataset.raw(located).line),
                         event.id,
                         _field_path(loc),
                         f"quote not found in {source_id}'s archive: {_short(quote)!r}",

@@ -296,4 +296,4 @@ def _event_row(
 
 def search_text(texts: Iterable[str]) -> str:
     """Keyed words of all texts, space-padded so a word match is a LIKE '% word%'."""
-    return " " + " ".join(name_key(t) for t in texts if t) + " "
+    return " " + name_key(" ".join(texts)) + " "

@@ -78,8 +78,14 @@ _LATIN = {
     "ʿ": "",
     "ʾ": "",
 }
-_APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+# One C-level pass replaces the letters above (str.translate), not a Python loop per character.
+_TRANSLATE = str.maketrans({**_CYRILLIC, **_LATIN, "'": "", "’": "", "‘": "", "`": "", "´": ""})
+# ASCII: apostrophes vanish (O'Brien -> obrien), every other non-alphanumeric is a space.
+_ASCII_WORDS = str.maketrans(
+    {chr(c): ("" if chr(c) in "'`" else " ") for c in range(128) if not chr(c).isalnum()}
+)
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 # Transliteration skeleton, applied to folded words: the usual Latin renderings of one
 # Tajik/Russian sound collapse to one spelling (kh/h, q/k, dzh/j, y/i, w/v), then doubled
@@ -96,17 +102,17 @@ _SKELETON = (
     ("y", "i"),
     ("ou", "u"),
 )
-_DOUBLED = re.compile(r"([a-z])\1+")
+_DOUBLES = [(letter * 2, letter) for letter in "abcdefghijklmnopqrstuvwxyz"]
 _VOWEL_YE = re.compile(r"(?<=[aeiou])y(?=e)")  # Atovulloyev / Atovulloev
 
 
 def fold(value: str) -> str:
     """Lowercase ASCII words separated by single spaces: no accents, no punctuation."""
-    text = _APOSTROPHES.sub("", value.casefold())
-    text = "".join(_CYRILLIC.get(ch, _LATIN.get(ch, ch)) for ch in text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", text).strip()
+    text = value.casefold()
+    if text.isascii():
+        return " ".join(text.translate(_ASCII_WORDS).split())
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLATE))
+    return " ".join(_NON_WORD.sub(" ", _COMBINING.sub("", text)).split())
 
 
 def name_key(value: str) -> str:
@@ -114,7 +120,10 @@ def name_key(value: str) -> str:
     text = _VOWEL_YE.sub("", fold(value))
     for source, target in _SKELETON:
         text = text.replace(source, target)
-    return _DOUBLED.sub(r"\1", text)
+    for double, single in _DOUBLES:
+        while double in text:
+            text = text.replace(double, single)
+    return text
 
 
 def search_words(value: str) -> list[str]:

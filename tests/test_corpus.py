@@ -648,7 +648,7 @@ def test_byte_order_mark_is_accepted(tmp_path):
     plain = read_dataset(VALID_MINIMAL)
     assert [e.record for e in with_bom.events] == [e.record for e in plain.events]
     assert [s.record for s in with_bom.sources] == [s.record for s in plain.sources]
-    assert with_bom.events[0].line == plain.events[0].line == 1
+    assert with_bom.raw(with_bom.events[0]).line == plain.raw(plain.events[0]).line == 1
 
 
 def test_empty_events_directory_is_a_valid_empty_timeline(tmp_path):
