@@ -1,19 +1,25 @@
-"""HTTP caching for front ends: an ETag from the dataset hash and the request, and 304s.
+"""Caching: ETags and 304s for front ends, and in-process memos of costly counts.
 
 A response depends only on the loaded dataset and the URL, so a client that sends back
-the ETag it got is answered `304 Not Modified` without running the query again.
+the ETag it got is answered `304 Not Modified` without running the query again; counts
+and facets depend only on the dataset and the filters, so they are computed once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import TypeVar
 
 import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
+
+T = TypeVar("T")
 
 
 class CacheMiddleware:
@@ -71,3 +77,29 @@ def _matches(header: str | None, etag: str) -> bool:
     tags = [tag.strip() for tag in header.split(",")]
     weak = etag.removeprefix("W/")
     return "*" in tags or any(tag.removeprefix("W/") == weak for tag in tags)
+
+
+class MemoCache:
+    """A small thread-safe LRU for results that depend only on the loaded dataset.
+
+    Keys include the database URL and the dataset hash, so a reload never serves a stale
+    count, and two databases in one process never share entries.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value for `key`, computing (and keeping) it on a miss."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[return-value]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value

@@ -22,10 +22,19 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# Request handlers run in a pool of 40 threads; each may hold a connection until the
+# request ends. A connection pool that could make a thread wait while other requests hold
+# connections would deadlock under load, so the pool never makes anyone wait.
+POOL_SIZE = 40
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`, with the per-backend settings the app relies on."""
     url = normalize_url(url)
     parsed = make_url(url)
+    if parsed.database not in (None, "", ":memory:"):  # in-memory SQLite has its own pool
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", -1)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):

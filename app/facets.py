@@ -6,19 +6,29 @@ counts always describe exactly the events `/events` returns for the same filters
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import desc, extract, func, select
 from sqlalchemy.orm import Session
 
 from app import models
-from app.queries import EventFilters, event_conditions
+from app.queries import EventFilters, dataset_key, event_conditions, memo
 
 Facet = list[tuple[str, str, int]]  # (value, label, count)
 
 
 def facet_counts(session: Session, filters: EventFilters, size: int) -> dict[str, Any]:
-    """Total and per-facet counts; the actor, place and source facets keep the top `size`."""
+    """Total and per-facet counts; the actor, place and source facets keep the top `size`.
+
+    Counting a broad filter reads much of the dataset, so results are kept per dataset,
+    filters and size.
+    """
+    key = ("facets", size, *dataset_key(session, replace(filters, sort="date")))
+    return memo.get(key, lambda: _facet_counts(session, filters, size))
+
+
+def _facet_counts(session: Session, filters: EventFilters, size: int) -> dict[str, Any]:
     conditions = event_conditions(session, filters)
     matching = select(models.Event.id).where(*conditions)
     event = models.Event

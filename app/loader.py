@@ -62,9 +62,19 @@ def replace_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) ->
             connection.execute(text("LOCK TABLE dataset_meta IN EXCLUSIVE MODE"))
         if not force and current_hash(connection) == dataset.hash:
             return LoadResult(False, dataset.hash, len(dataset.events))
+        sqlite = is_sqlite(engine)
+        if sqlite:
+            connection.execute(text("INSERT INTO events_fts(events_fts) VALUES('delete-all')"))
         for model in _TABLES_CHILD_FIRST:
             connection.execute(delete(_table(model)))
         _insert_all(connection, dataset)
+        if sqlite:
+            connection.execute(
+                text(
+                    "INSERT INTO events_fts(rowid, search_text) "
+                    "SELECT rowid, search_text FROM events"
+                )
+            )
         connection.execute(
             insert(_table(models.DatasetMeta)),
             {
@@ -72,9 +82,16 @@ def replace_dataset(engine: Engine, dataset: Dataset, *, force: bool = False) ->
                 "dataset_hash": dataset.hash,
                 "loaded_at": datetime.now(UTC),
                 "event_count": len(dataset.events),
+                "max_span_days": _max_span(dataset),
             },
         )
+        connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
     return LoadResult(True, dataset.hash, len(dataset.events))
+
+
+def _max_span(dataset: Dataset) -> int:
+    spans = (item.record.span for item in dataset.events)
+    return max(((span.end - span.start).days for span in spans), default=0)
 
 
 def _table(model: type[models.Base]) -> Table:

@@ -1,7 +1,8 @@
 """ORM tables: events, actors, places, sources and the links between them.
 
 The schema is created and changed only by the Alembic migrations in `migrations/`;
-`tests/test_migrations.py` checks that the migrated schema equals these models.
+`tests/test_migrations.py` checks that the migrated schema equals these models. The
+full-text indexes (SQLite FTS5 `events_fts`, PostgreSQL pg_trgm) live only in migrations.
 """
 
 from __future__ import annotations
@@ -210,3 +211,6 @@ class DatasetMeta(Base):
     dataset_hash: Mapped[str] = mapped_column(String(64))
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_count: Mapped[int] = mapped_column(Integer)
+    # The longest event (days): an event overlapping a window starts at most this long
+    # before it, which gives the date index a lower bound.
+    max_span_days: Mapped[int] = mapped_column(Integer, server_default="0")

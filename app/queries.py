@@ -10,15 +10,29 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+)
 from sqlalchemy.orm import Session
 
 from app import models
+from app.caching import MemoCache
 from app.errors import InvalidParameter
 from app.text import name_key, search_words
 
@@ -49,15 +63,18 @@ class EventFilters:
 
 @dataclass
 class Related:
-    """A page's actors, places, tags and citations, keyed by event id."""
+    """A page's actors, places, tags and citing sources, keyed by event id (plain rows)."""
 
-    actors: dict[str, list[tuple[models.Actor, str]]] = field(
+    # (id, name, kind, role)
+    actors: dict[str, list[tuple[str, str, str, str]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    places: dict[str, list[models.Place]] = field(default_factory=lambda: defaultdict(list))
+    # (id, name, kind, lat, lon)
+    places: dict[str, list[tuple[str, str, str, float | None, float | None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     tags: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     sources: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    citations: dict[str, list[models.Citation]] = field(default_factory=lambda: defaultdict(list))
 
 
 # --- resolving names -------------------------------------------------------------------
@@ -111,8 +128,35 @@ def subtree_ids(session: Session, place_ids: set[str]) -> set[str]:
 # --- the one query -------------------------------------------------------------------
 
 
+# A membership filter (actor, place, tag, source, q) that matches at most this many events
+# becomes a list of ids to look up; a broader one is tested row by row while the date index
+# is walked, which finds a page of common matches at once. SQLite's planner cannot tell the
+# two apart, so we ask with one bounded query. PostgreSQL's planner chooses by itself.
+SELECTIVE = 2000
+
+# Counting every match of a broad filter over millions of events would cost more than the
+# page itself; counts stop here and say so (`total_exact: false`).
+COUNT_LIMIT = 10_000
+memo = MemoCache()
+
+
+def dataset_key(session: Session, filters: object) -> tuple[object, ...]:
+    """A memo key: which database, which loaded dataset, which filters."""
+    meta = session.get(models.DatasetMeta, 1)
+    return (str(session.get_bind().engine.url), meta.dataset_hash if meta else None, filters)
+
+
 def event_conditions(session: Session, filters: EventFilters) -> list[ColumnElement[bool]]:
-    """WHERE conditions on `events` for `filters`, shared by lists, feeds and facets."""
+    """WHERE conditions on `events` for `filters`, shared by lists, feeds and facets.
+
+    Resolving names and probing how selective a filter is takes queries of its own, so the
+    conditions are kept per dataset and filters (the sort order does not change them).
+    """
+    key = ("conditions", *dataset_key(session, replace(filters, sort="date")))
+    return memo.get(key, lambda: _build_conditions(session, filters))
+
+
+def _build_conditions(session: Session, filters: EventFilters) -> list[ColumnElement[bool]]:
     event = models.Event
     conditions: list[ColumnElement[bool]] = []
     start, end = filters.window_start, filters.window_end
@@ -124,78 +168,105 @@ def event_conditions(session: Session, filters: EventFilters) -> list[ColumnElem
     else:
         if start is not None:
             conditions.append(event.date_end >= start)
+            # Redundant, but gives the (date_start, ...) index a lower bound.
+            conditions.append(event.date_start >= _earliest_start(session, start))
         if end is not None:
             conditions.append(event.date_start <= end)
 
+    actor, place, tag, citation = (
+        models.EventActor,
+        models.EventPlace,
+        models.EventTag,
+        models.Citation,
+    )
+    roles = actor.role.in_(filters.roles) if filters.roles else None
     if filters.actors:
         actor_ids = resolve_actor_ids(session, filters.actors)
-        conditions.append(_linked_to_actors(actor_ids, filters.roles))
+        conditions.append(_member(session, actor.event_id, actor.actor_id, actor_ids, roles))
     elif filters.roles:
-        conditions.append(
-            event.id.in_(
-                select(models.EventActor.event_id).where(models.EventActor.role.in_(filters.roles))
-            )
-        )
+        conditions.append(_member(session, actor.event_id, actor.role, filters.roles))
     if filters.actor_ids:
-        conditions.append(_linked_to_actors(set(filters.actor_ids), ()))
+        conditions.append(_member(session, actor.event_id, actor.actor_id, filters.actor_ids))
 
-    if filters.places:
-        named = resolve_place_ids(session, filters.places)
-        conditions.append(_linked_to_places(subtree_ids(session, named)))
-    if filters.place_ids:
-        conditions.append(_linked_to_places(subtree_ids(session, set(filters.place_ids))))
+    for names, ids in ((filters.places, ()), ((), filters.place_ids)):
+        if names or ids:
+            inside = subtree_ids(session, resolve_place_ids(session, names) | set(ids))
+            conditions.append(_member(session, place.event_id, place.place_id, inside))
 
     if filters.types:
         conditions.append(event.type.in_(filters.types))
     if filters.tags:
-        conditions.append(
-            event.id.in_(
-                select(models.EventTag.event_id).where(models.EventTag.tag.in_(filters.tags))
-            )
-        )
-    if filters.sources:
-        conditions.append(
-            event.id.in_(
-                select(models.Citation.event_id).where(
-                    models.Citation.source_id.in_(filters.sources)
-                )
-            )
-        )
-    if filters.source_ids:
-        conditions.append(
-            event.id.in_(
-                select(models.Citation.event_id).where(
-                    models.Citation.source_id.in_(filters.source_ids)
-                )
-            )
-        )
+        conditions.append(_member(session, tag.event_id, tag.tag, filters.tags))
+    for sources in (filters.sources, filters.source_ids):
+        if sources:
+            conditions.append(_member(session, citation.event_id, citation.source_id, sources))
     if filters.q is not None:
-        words = search_words(filters.q)
-        if not words:
-            raise InvalidParameter("q", "contains no letters or digits to search for")
-        for word in words:
-            # search_text is space-padded keyed words: ' word' matches at a word start.
-            conditions.append(event.search_text.contains(f" {word}", autoescape=True))
+        conditions.extend(_text_conditions(session, filters.q))
     return conditions
 
 
-def _linked_to_actors(actor_ids: set[str], roles: Sequence[str]) -> ColumnElement[bool]:
-    if not actor_ids:
-        return false()
-    links = select(models.EventActor.event_id).where(
-        models.EventActor.actor_id.in_(sorted(actor_ids))
-    )
-    if roles:
-        links = links.where(models.EventActor.role.in_(roles))
-    return models.Event.id.in_(links)
+def _earliest_start(session: Session, window_start: date) -> date:
+    meta = session.get(models.DatasetMeta, 1)
+    span = meta.max_span_days if meta else 0
+    return window_start - timedelta(days=min(span, (window_start - date.min).days))
 
 
-def _linked_to_places(place_ids: set[str]) -> ColumnElement[bool]:
-    if not place_ids:
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _member(
+    session: Session,
+    link_event: Any,
+    column: Any,
+    values: Iterable[str],
+    extra: ColumnElement[bool] | None = None,
+) -> ColumnElement[bool]:
+    """Events with a link row (actor, place, tag, citation) whose `column` is in `values`."""
+    wanted = sorted(values)
+    if not wanted:
         return false()
-    return models.Event.id.in_(
-        select(models.EventPlace.event_id).where(models.EventPlace.place_id.in_(sorted(place_ids)))
+    condition = and_(column.in_(wanted), extra if extra is not None else true())
+    matching = select(link_event).where(condition)
+    if not _is_sqlite(session):
+        return models.Event.id.in_(matching)
+    found = list(session.scalars(matching.distinct().limit(SELECTIVE + 1)))
+    if len(found) <= SELECTIVE:
+        return models.Event.id.in_(found) if found else false()
+    # Many matches: test each event as the date index is walked. The unary + keeps SQLite
+    # on the link table's primary key (event_id first) instead of probing every value.
+    unindexed = literal_column(f"+{column.table.name}.{column.name}").in_(wanted)
+    probe = and_(link_event == models.Event.id, unindexed, extra if extra is not None else true())
+    return exists(select(link_event).where(probe))
+
+
+def _text_conditions(session: Session, q: str) -> list[ColumnElement[bool]]:
+    words = search_words(q)
+    if not words:
+        raise InvalidParameter("q", "contains no letters or digits to search for")
+    # search_text is space-padded keyed words: " word" matches at the start of a word.
+    conditions: list[ColumnElement[bool]] = [
+        models.Event.search_text.contains(f" {word}", autoescape=True) for word in words
+    ]
+    if not _is_sqlite(session):
+        return conditions  # the pg_trgm index serves these LIKEs
+    indexed = [word for word in words if len(word) >= 2]  # a trigram needs 3 characters
+    if not indexed:
+        return conditions
+    phrase = " AND ".join(f'" {word}"' for word in indexed)  # words are [a-z0-9] only
+    rowids: list[int] = list(
+        session.scalars(
+            select(literal_column("rowid"))
+            .select_from(text("events_fts"))
+            .where(text("events_fts MATCH :phrase"))
+            .limit(SELECTIVE + 1),
+            {"phrase": phrase},
+        )
     )
+    if len(rowids) > SELECTIVE:
+        return conditions  # common words: test rows as the date index is walked
+    rare = literal_column("events.rowid").in_(rowids) if rowids else false()
+    return [rare, *conditions]
 
 
 def events_query(session: Session, filters: EventFilters) -> Select[models.Event]:
@@ -210,12 +281,17 @@ def _order(sort: Sort) -> list[Any]:
     return [c.desc() for c in columns] if sort == "-date" else columns
 
 
-def count_events(session: Session, filters: EventFilters) -> int:
-    """How many events match `filters`."""
-    query = (
-        select(func.count()).select_from(models.Event).where(*event_conditions(session, filters))
-    )
-    return int(session.scalar(query) or 0)
+def count_events(session: Session, filters: EventFilters) -> tuple[int, bool]:
+    """How many events match (up to COUNT_LIMIT), and whether that count is exact."""
+    unsorted = replace(filters, sort="date")
+
+    def compute() -> tuple[int, bool]:
+        matching = select(models.Event.id).where(*event_conditions(session, filters))
+        capped = select(func.count()).select_from(matching.limit(COUNT_LIMIT + 1).subquery())
+        total = int(session.scalar(capped) or 0)
+        return min(total, COUNT_LIMIT), total <= COUNT_LIMIT
+
+    return memo.get(("count", *dataset_key(session, unsorted)), compute)
 
 
 # --- keyset paging ---------------------------------------------------------------------
@@ -263,40 +339,41 @@ def page_events(
 
 
 def load_related(session: Session, event_ids: Sequence[str]) -> Related:
-    """Actors, places, tags and citations for a page of events, one query per kind."""
+    """Actors, places, tags and citing sources for a page of events, one query per kind."""
     related = Related()
     if not event_ids:
         return related
     ids = list(event_ids)
-    link = models.EventActor
-    for event_id, role, actor in session.execute(
-        select(link.event_id, link.role, models.Actor)
-        .join(models.Actor, models.Actor.id == link.actor_id)
+    link, actor = models.EventActor, models.Actor
+    for event_id, actor_id, name, kind, role in session.execute(
+        select(link.event_id, actor.id, actor.name, actor.kind, link.role)
+        .join(actor, actor.id == link.actor_id)
         .where(link.event_id.in_(ids))
         .order_by(link.event_id, link.position)
     ):
-        related.actors[event_id].append((actor, role))
-    for event_id, place in session.execute(
-        select(models.EventPlace.event_id, models.Place)
-        .join(models.Place, models.Place.id == models.EventPlace.place_id)
-        .where(models.EventPlace.event_id.in_(ids))
-        .order_by(models.EventPlace.event_id, models.EventPlace.position)
+        related.actors[event_id].append((actor_id, name, kind, role))
+    at, place = models.EventPlace, models.Place
+    for event_id, place_id, name, kind, lat, lon in session.execute(
+        select(at.event_id, place.id, place.name, place.kind, place.lat, place.lon)
+        .join(place, place.id == at.place_id)
+        .where(at.event_id.in_(ids))
+        .order_by(at.event_id, at.position)
     ):
-        related.places[event_id].append(place)
+        related.places[event_id].append((place_id, name, kind, lat, lon))
     for event_id, tag in session.execute(
         select(models.EventTag.event_id, models.EventTag.tag)
         .where(models.EventTag.event_id.in_(ids))
         .order_by(models.EventTag.event_id, models.EventTag.tag)
     ):
         related.tags[event_id].append(tag)
-    for citation in session.scalars(
-        select(models.Citation)
-        .where(models.Citation.event_id.in_(ids))
-        .order_by(models.Citation.event_id, models.Citation.position)
+    citation = models.Citation
+    for event_id, source_id in session.execute(
+        select(citation.event_id, citation.source_id)
+        .where(citation.event_id.in_(ids))
+        .order_by(citation.event_id, citation.position)
     ):
-        related.citations[citation.event_id].append(citation)
-        if citation.source_id not in related.sources[citation.event_id]:
-            related.sources[citation.event_id].append(citation.source_id)
+        if source_id not in related.sources[event_id]:
+            related.sources[event_id].append(source_id)
     return related
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,7 +152,16 @@ class Page(Schema, Generic[T]):
     """A page of results and the cursor of the next one."""
 
     items: list[T]
-    total: int = Field(description="How many results match, over all pages.", examples=[1])
+    total: int = Field(
+        description="How many results match over all pages; counting stops at 10,000 "
+        "(then `total_exact` is false).",
+        examples=[1],
+    )
+    total_exact: bool = Field(
+        default=True,
+        description="False when `total` is only a lower bound (a very broad filter).",
+        examples=[True],
+    )
     next_cursor: str | None = Field(
         description="Pass as `cursor` to get the next page; null on the last page.",
         examples=[None],
@@ -233,13 +243,18 @@ class Health(Schema):
 
 
 def event_summaries(events: list[Event], related: Related) -> list[EventSummary]:
-    """Build summaries for a page of events from their preloaded related rows."""
+    """Summaries for a page of events from their preloaded related rows.
+
+    Every value comes typed from our own database, so the models are constructed without
+    validating again (the hot path of every list and feed).
+    """
+    actor, place = EventActor.model_construct, PlaceRef.model_construct
     return [
-        EventSummary(
+        EventSummary.model_construct(
             id=e.id,
             title=e.title,
             date=e.edtf,
-            display_date=display_date(parse_edtf(e.edtf)),
+            display_date=date_label(e.edtf),
             precision=e.precision,
             start=e.date_start,
             end=e.date_end,
@@ -248,12 +263,20 @@ def event_summaries(events: list[Event], related: Related) -> list[EventSummary]
             type=e.type,
             summary=e.summary,
             actors=[
-                EventActor(id=a.id, name=a.name, kind=a.kind, role=role)
-                for a, role in related.actors.get(e.id, [])
+                actor(id=i, name=n, kind=k, role=r) for i, n, k, r in related.actors.get(e.id, [])
             ],
-            places=[PlaceRef.model_validate(p) for p in related.places.get(e.id, [])],
+            places=[
+                place(id=i, name=n, kind=k, lat=la, lon=lo)
+                for i, n, k, la, lo in related.places.get(e.id, [])
+            ],
             tags=related.tags.get(e.id, []),
             sources=related.sources.get(e.id, []),
         )
         for e in events
     ]
+
+
+@lru_cache(maxsize=65_536)
+def date_label(edtf: str) -> str:
+    """The `display_date` of an EDTF string (dates repeat a lot: worth remembering)."""
+    return display_date(parse_edtf(edtf))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app import models
 from app.api.deps import Cursor, FiltersDep, Limit, SessionDep
@@ -42,9 +42,11 @@ def list_events(
     """
     events, next_cursor = page_events(session, filters, limit, cursor)
     related = load_related(session, [e.id for e in events])
+    total, exact = count_events(session, filters)
     return Page[EventSummary](
         items=event_summaries(events, related),
-        total=count_events(session, filters),
+        total=total,
+        total_exact=exact,
         next_cursor=next_cursor,
     )
 
@@ -56,16 +58,27 @@ def get_event(event_id: str, session: SessionDep) -> EventDetail:
     event = session.get(models.Event, event_id)
     if event is None:
         raise NotFound("event", event_id)
-    related = load_related(session, [event.id])
-    summary = event_summaries([event], related)[0]
-    places = related.places.get(event.id, [])
+    summary = event_summaries([event], load_related(session, [event.id]))[0]
+    places = list(
+        session.scalars(
+            select(models.Place)
+            .join(models.EventPlace, models.EventPlace.place_id == models.Place.id)
+            .where(models.EventPlace.event_id == event.id)
+            .order_by(models.EventPlace.position)
+        )
+    )
     ancestors = place_ancestors(session, places)
+    citations = list(
+        session.scalars(
+            select(models.Citation)
+            .where(models.Citation.event_id == event.id)
+            .order_by(models.Citation.position)
+        )
+    )
     sources = {
         s.id: s
         for s in session.scalars(
-            select(models.Source).where(
-                models.Source.id.in_({c.source_id for c in related.citations.get(event.id, [])})
-            )
+            select(models.Source).where(models.Source.id.in_({c.source_id for c in citations}))
         )
     }
     figures = session.scalars(
@@ -81,7 +94,7 @@ def get_event(event_id: str, session: SessionDep) -> EventDetail:
     )
     related_events = session.scalars(
         select(models.Event)
-        .where(or_(models.Event.id.in_(related_ids)))
+        .where(models.Event.id.in_(related_ids))
         .order_by(models.Event.date_start, models.Event.date_end, models.Event.id)
     )
     return EventDetail(
@@ -103,7 +116,7 @@ def get_event(event_id: str, session: SessionDep) -> EventDetail:
                 quote=c.quote,
                 claimed_date=c.claimed_date,
             )
-            for c in related.citations.get(event.id, [])
+            for c in citations
         ],
         figures=[
             FigureOut(

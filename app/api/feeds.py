@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app import models
 from app.api.deps import FiltersDep, SessionDep
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
-from app.queries import EventFilters, count_events, iter_event_pages
+from app.queries import EventFilters, count_events, event_conditions, iter_event_pages
 from app.schemas import EventSummary, event_summaries
 
 router = APIRouter(tags=["feeds"])
@@ -75,14 +75,16 @@ def get_timelinejs(
     seasons, intervals and approximate dates get a `display_date` such as "c. 2003–2005".
     """
     titles = {s.id: s.title for s in session.scalars(select(models.Source))}
-    total = count_events(session, filters)
+    total, exact = count_events(session, filters)
+    counted = f"{total:,}" + ("" if exact else "+")
+    shown = min(total, limit)
     settings = request.app.state.settings
     return timelinejs(
         _summaries(session, filters, limit),
         title=settings.title,
-        description=f"{min(total, limit)} of {total} events"
-        if total > limit
-        else f"{total} event{'s' if total != 1 else ''}",
+        description=f"{counted} event{'s' if total != 1 else ''}"
+        if shown == total and exact
+        else f"{shown:,} of {counted} events",
         source_titles=titles,
         group_by=group_by,
     )
@@ -159,7 +161,7 @@ def get_csv(
     sessions = request.app.state.sessions
     # Check the filters (names, q) before the first byte is sent.
     with sessions() as session, session.begin():
-        count_events(session, filters)
+        event_conditions(session, filters)
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
