@@ -18,7 +18,9 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 target_metadata = Base.metadata
 
 
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     """Leave the full-text indexes, which only migrations manage, out of autogenerate."""
     return not (name or "").startswith(("events_fts", "ix_events_search_text_trgm"))
 

@@ -15,15 +15,14 @@ def include_object(obj, name, type_, reflected, compare_to):
     # The full-text indexes are managed by migrations only (see migrations/env.py).
     return not (name or "").startswith(("events_fts", "ix_events_search_text_trgm"))
 
+
 pytestmark = pytest.mark.usefixtures("backend")
 
 
 def test_upgrade_from_empty_matches_the_models(engine):
     migrate(engine)
     with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"include_object": include_object}
-        )
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
         assert compare_metadata(context, Base.metadata) == []
 
 

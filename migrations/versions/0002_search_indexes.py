@@ -31,12 +31,13 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE events_fts USING fts5("
             "search_text, content='', tokenize='trigram')"
         )
-        op.execute("INSERT INTO events_fts(rowid, search_text) SELECT rowid, search_text FROM events")
+        op.execute(
+            "INSERT INTO events_fts(rowid, search_text) SELECT rowid, search_text FROM events"
+        )
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         op.execute(
-            "CREATE INDEX ix_events_search_text_trgm ON events "
-            "USING gin (search_text gin_trgm_ops)"
+            "CREATE INDEX ix_events_search_text_trgm ON events USING gin (search_text gin_trgm_ops)"
         )
 
 
