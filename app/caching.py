@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
@@ -25,16 +26,30 @@ T = TypeVar("T")
 class CacheMiddleware:
     """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304."""
 
+    # The loaded dataset changes only on a reload; asking the database once a second is
+    # enough (an ETag a second stale only costs one full response).
+    HASH_TTL = 1.0
+
     def __init__(self, app: ASGIApp, dataset_hash: Callable[[], str | None], max_age: int):
         self.app = app
         self.dataset_hash = dataset_hash
         self.cache_control = f"public, max-age={max_age}"
+        self._hash: str | None = None
+        self._checked = -self.HASH_TTL
+
+    async def current_hash(self) -> str | None:
+        """The loaded dataset's hash, read from the database at most once a second."""
+        now = time.monotonic()
+        if self._hash is None or now - self._checked > self.HASH_TTL:
+            self._hash = await anyio.to_thread.run_sync(self.dataset_hash)
+            self._checked = now
+        return self._hash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        current = await anyio.to_thread.run_sync(self.dataset_hash)
+        current = await self.current_hash()
         if current is None:  # nothing loaded yet: nothing worth caching
             await self.app(scope, receive, send)
             return

@@ -9,13 +9,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import DBAPIError
 
+from app import models
 from app.config import Settings, get_settings
-from app.dataset import Dataset, read_dataset, verify_quotes
+from app.dataset import Dataset, dataset_hash, read_dataset, verify_quotes
 from app.db import make_engine
 from app.errors import InvalidDataset
-from app.loader import LoadResult, replace_dataset
+from app.loader import LoadResult, current_hash, replace_dataset
 
 
 def _migrations_dir() -> Path:
@@ -47,6 +49,26 @@ def load(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult
     return replace_dataset(engine, dataset, force=force)
 
 
+def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadResult:
+    """Validate, migrate and load the dataset in `root`, touching nothing if it is invalid.
+
+    A dataset whose files hash to the loaded one is not even parsed: `serve` starts at once.
+    """
+    if not force:
+        try:
+            with engine.connect() as connection:
+                loaded = current_hash(connection)
+                count = connection.scalar(select(func.count()).select_from(models.Event))
+        except DBAPIError:
+            loaded = None  # no schema yet
+        if loaded is not None and loaded == dataset_hash(root):
+            migrate(engine)
+            return LoadResult(False, loaded, int(count or 0))
+    dataset = read_dataset(root)
+    migrate(engine)
+    return replace_dataset(engine, dataset, force=force)
+
+
 def _report_invalid(exc: InvalidDataset) -> int:
     for error in exc.errors:
         print(f"error: {error}", file=sys.stderr)
@@ -70,10 +92,10 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    dataset = read_dataset(_data_dir(args, settings))
+    root = _data_dir(args, settings)
     engine = make_engine(settings.database_url)
     try:
-        result = load(engine, dataset, force=args.force)
+        result = load_directory(engine, root, force=args.force)
     finally:
         engine.dispose()
     if result.changed:
@@ -110,10 +132,9 @@ def cmd_verify_quotes(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    dataset = read_dataset(settings.data_dir if not args.data else Path(args.data))
     engine = make_engine(settings.database_url)
     try:
-        result = load(engine, dataset)
+        result = load_directory(engine, _data_dir(args, settings))
     finally:
         engine.dispose()
     state = "loaded" if result.changed else "already loaded"

@@ -707,6 +707,27 @@ def read_dataset(root: Path) -> Dataset:
             gc.enable()
 
 
+def _event_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "events").iterdir() if p.suffix in (".yaml", ".yml"))
+
+
+def dataset_hash(root: Path) -> str | None:
+    """The hash `read_dataset` would give, from the bytes alone (None if files are missing).
+
+    Lets `serve` and `load` skip parsing a dataset that is already loaded.
+    """
+    names = ["sources.yaml", "actors.yaml", "places.yaml"]
+    try:
+        paths = [root / name for name in names] + _event_files(root)
+        digest = hashlib.sha256()
+        for path in paths:
+            name = path.relative_to(root).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def _read_dataset(root: Path) -> Dataset:
     reader = _Reader(root)
     if not root.is_dir():
@@ -715,12 +736,10 @@ def _read_dataset(root: Path) -> Dataset:
     actors = list(reader.records(root / "actors.yaml", ActorRecord))
     places = list(reader.records(root / "places.yaml", PlaceRecord))
     events: list[Located[EventRecord]] = []
-    event_dir = root / "events"
-    if not event_dir.is_dir():
+    if not (root / "events").is_dir():
         reader.error("events/", None, None, None, "directory not found")
     else:
-        paths = sorted(p for p in event_dir.iterdir() if p.suffix in (".yaml", ".yml"))
-        for path in paths:
+        for path in _event_files(root):
             events.extend(reader.records(path, EventRecord))
     # Cross-references are only meaningful when every file could be read whole.
     if not reader.errors:

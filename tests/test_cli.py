@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app import models
 from app.db import make_engine
@@ -121,3 +121,23 @@ def test_verify_quotes_needs_archive_dir():
     result = run("verify-quotes", "--data", str(FIXTURE_DATA))
     assert result.returncode == 2
     assert "--archive-dir" in result.stderr
+
+
+@pytest.mark.usefixtures("backend")
+def test_broken_dataset_does_not_even_create_the_schema(database_url, tmp_path):
+    root = copy_fixture(tmp_path)
+    (root / "events" / "2017.yaml").write_text("- id: x\n  date: 2015-13\n")
+    result = run("load", "--data", str(root), database_url=database_url)
+    assert result.returncode == 1
+    engine = make_engine(database_url)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+
+
+def test_unchanged_dataset_is_not_parsed_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    assert run("load", "--data", str(FIXTURE_DATA), database_url=url).returncode == 0
+    # Same bytes, so the same hash: the loader must not need to read the records.
+    copy = copy_fixture(tmp_path)
+    second = run("load", "--data", str(copy), database_url=url)
+    assert second.stdout.startswith("unchanged: this dataset is already loaded")
