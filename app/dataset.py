@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import (
@@ -33,52 +33,6 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from app.dates import DateError, Span, parse_edtf
 from app.errors import DatasetError, InvalidDataset
 from app.text import name_key
-
-EVENT_TYPES: tuple[str, ...] = (
-    "armed_clash",
-    "killing",
-    "assassination_attempt",
-    "arrest",
-    "detention",
-    "sentencing",
-    "abduction",
-    "disappearance",
-    "deportation",
-    "extradition",
-    "ban",
-    "designation",
-    "election",
-    "constitutional_change",
-    "legislation",
-    "appointment",
-    "dismissal",
-    "protest",
-    "attack_on_mission",
-    "censorship",
-    "media_closure",
-    "diplomatic_visit",
-    "agreement",
-    "mandate_decision",
-    "aid",
-    "statement",
-    "resolution",
-    "migration",
-    "asylum",
-    "other",
-)
-ACTOR_KINDS: tuple[str, ...] = (
-    "person",
-    "organization",
-    "party",
-    "movement",
-    "state",
-    "government_body",
-    "intergovernmental",
-    "media",
-    "ngo",
-    "other",
-)
-PLACE_KINDS: tuple[str, ...] = ("country", "region", "city", "site")
 
 EventType = Literal[
     "armed_clash",
@@ -125,6 +79,10 @@ ActorKind = Literal[
     "other",
 ]
 PlaceKind = Literal["country", "region", "city", "site"]
+
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
+PLACE_KINDS: tuple[str, ...] = get_args(PlaceKind)
 
 # Ids appear in URLs: letters, digits and - _ . only, so no id can traverse a path.
 Slug = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=200)]
