@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request
@@ -18,10 +18,18 @@ MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
 PARTIAL_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One read transaction per request: every query in it sees the same dataset."""
-    with request.app.state.sessions() as session, session.begin():
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One read transaction per request: every query in it sees the same dataset.
+
+    Creating a session does no I/O, and its transaction begins with the first query, in
+    the endpoint's worker thread; only closing (which ends that transaction) happens here.
+    Being async, this dependency costs no trip through the thread pool.
+    """
+    session: Session = request.app.state.sessions()
+    try:
         yield session
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -36,7 +44,7 @@ def _many(name: str, values: list[str]) -> tuple[str, ...]:
 Text = Annotated[str, Query(max_length=200)]
 
 
-def event_filters(
+async def event_filters(
     from_: Annotated[
         str | None,
         Query(
