@@ -1,0 +1,223 @@
+"""YAML files as data: a fast plain parse for valid files, and a parse that keeps the
+line of every key and item, used only to say where a problem is.
+
+Both refuse what no dataset needs and what could hurt the reader: duplicate keys, merge
+keys (exponential growth), deep nesting (the C parser's stack), NUL characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class LineDict(dict[Any, Any]):
+    """A YAML mapping that remembers the line of itself and of each key."""
+
+    line: int = 0
+    lines: dict[Any, int]
+    # (key, line, line of the first occurrence): reported with the entry and field.
+    duplicates: list[tuple[Any, int, int]]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that remembers the line of each item."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class YamlProblem(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line = line
+        self.message = message
+
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """Safe YAML that keeps line numbers, rejects duplicate keys and keeps dates as text."""
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 64
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> LineDict:
+    # Merge keys (<<) copy mappings into mappings: nested, they grow exponentially before
+    # any check could run (a "billion laughs" of a few hundred bytes). The format has no use
+    # for them.
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise YamlProblem(
+                key_node.start_mark.line + 1,
+                "merge keys (<<) are not supported; write the fields out",
+            )
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.lines = {}
+    result.duplicates = []
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str | int | float | bool) and key is not None:
+            raise YamlProblem(line, "a mapping key must be a plain value")
+        if key in result:
+            # Rejected (never "last one wins"); reported by the reader with entry and field.
+            result.duplicates.append((key, line, result.lines[key]))
+            continue
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+def decode_yaml(data: bytes) -> str:
+    """The text of a YAML file; raises `YamlProblem` for bytes no YAML file may hold."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise YamlProblem(line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    if "\x00" in text:
+        raise YamlProblem(text[: text.index("\x00")].count("\n") + 1, "contains a NUL byte")
+    return text
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML keeping line numbers; raises `YamlProblem` with the line of a problem."""
+    try:
+        _check_depth(text)
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise YamlProblem(
+            mark.line + 1 if mark is not None else None, f"YAML syntax error: {message}"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(None, f"YAML error: {exc}") from None
+    except RecursionError:
+        raise YamlProblem(None, "YAML nested too deeply") from None
+
+
+class NeedsPositions(Exception):
+    """The fast parse met something only the line-tracking parse reports properly."""
+
+
+class _FastLoader(_Base):  # type: ignore[valid-type,misc]
+    """Plain dicts and lists, no line numbers: the path every valid file takes."""
+
+
+def _fast_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            raise NeedsPositions
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise NeedsPositions
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+def _fast_sequence(loader: yaml.SafeLoader, node: yaml.SequenceNode) -> list[Any]:
+    return [loader.construct_object(child, deep=True) for child in node.value]
+
+
+_FastLoader.add_constructor("tag:yaml.org,2002:map", _fast_mapping)
+_FastLoader.add_constructor("tag:yaml.org,2002:seq", _fast_sequence)
+_FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+# Escapes that put a NUL into a double-quoted string.
+_NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")
+_DEEP_LINE = re.compile(r"^[ \t-]{256,}", re.MULTILINE)
+
+
+def _might_nest_deeply(text: str) -> bool:
+    """A cheap, conservative test; only texts it flags pay for the exact depth check."""
+    if len(text) < 256_000:
+        return True
+    brackets = text.count("[") + text.count("{")
+    return brackets > text.count("\n") // 2 or _DEEP_LINE.search(text) is not None
+
+
+def parse_yaml_fast(text: str) -> Any:
+    """Parse YAML as plain data; raises `NeedsPositions` when only `parse_yaml` can explain it."""
+    if _NUL_ESCAPE.search(text):
+        raise NeedsPositions
+    try:
+        if _might_nest_deeply(text):
+            _check_depth(text)
+        return yaml.load(text, Loader=_FastLoader)
+    except Exception:  # any problem at all is reported by the line-tracking parse
+        raise NeedsPositions from None
+    except RecursionError:
+        raise NeedsPositions from None
+
+
+def positioned(root: Path, file: str, cache: dict[str, LineList]) -> LineList:
+    if file not in cache:
+        content = parse_yaml(decode_yaml((root / file).read_bytes()))
+        assert isinstance(content, LineList), file
+        cache[file] = content
+    return cache[file]
+
+
+def _check_depth(text: str) -> None:
+    """Refuse deep nesting before composing: libyaml's composer recurses on the C stack and
+    crashes the interpreter (SIGSEGV) near 30,000 levels. The event parser does not recurse."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise YamlProblem(
+                    mark.line + 1 if mark is not None else None,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def raw_problems(
+    node: Any, loc: list[int | str], seen: set[int]
+) -> Iterator[tuple[list[int | str], int | None, str]]:
+    """Duplicate keys and NUL characters anywhere in a record, as (loc, line, message).
+
+    Aliases share objects; each container is visited once, so alias bombs stay cheap."""
+    if isinstance(node, LineDict | LineList):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+    if isinstance(node, LineDict):
+        for key, line, first in node.duplicates:
+            yield [*loc, key], line, f"duplicate key {key!r} (first given on line {first})"
+        for key, value in node.items():
+            yield from raw_problems(value, [*loc, key], seen)
+    elif isinstance(node, LineList):
+        for index, item in enumerate(node):
+            yield from raw_problems(item, [*loc, index], seen)
+    elif isinstance(node, str) and "\x00" in node:
+        yield loc, None, "contains a NUL character (\\0), which databases cannot store"
