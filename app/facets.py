@@ -29,7 +29,7 @@ def facet_counts(session: Session, filters: EventFilters, size: int) -> dict[str
 
 
 def _facet_counts(session: Session, filters: EventFilters, size: int) -> dict[str, Any]:
-    conditions = event_conditions(session, filters)
+    conditions = event_conditions(session, filters, counting=True)
     matching = select(models.Event.id).where(*conditions)
     event = models.Event
     total = session.scalar(select(func.count()).select_from(event).where(*conditions)) or 0

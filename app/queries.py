@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -133,6 +134,9 @@ def subtree_ids(session: Session, place_ids: set[str]) -> set[str]:
 # is walked, which finds a page of common matches at once. SQLite's planner cannot tell the
 # two apart, so we ask with one bounded query. PostgreSQL's planner chooses by itself.
 SELECTIVE = 2000
+# A filter matching more than this many events is counted by walking the events (the
+# count stops at COUNT_LIMIT within a few hundred thousand rows at most).
+BROAD = 50_000
 
 # Counting every match of a broad filter over millions of events would cost more than the
 # page itself; counts stop here and say so (`total_exact: false`).
@@ -146,17 +150,23 @@ def dataset_key(session: Session, filters: object) -> tuple[object, ...]:
     return (str(session.get_bind().engine.url), meta.dataset_hash if meta else None, filters)
 
 
-def event_conditions(session: Session, filters: EventFilters) -> list[ColumnElement[bool]]:
+def event_conditions(
+    session: Session, filters: EventFilters, *, counting: bool = False
+) -> list[ColumnElement[bool]]:
     """WHERE conditions on `events` for `filters`, shared by lists, feeds and facets.
 
     Resolving names and probing how selective a filter is takes queries of its own, so the
     conditions are kept per dataset and filters (the sort order does not change them).
+    `counting` asks for the form that reads every match at once rather than one page.
     """
-    key = ("conditions", *dataset_key(session, replace(filters, sort="date")))
-    return memo.get(key, lambda: _build_conditions(session, filters))
+    key = ("conditions", counting, *dataset_key(session, replace(filters, sort="date")))
+    return memo.get(key, lambda: _build_conditions(session, filters, counting))
 
 
-def _build_conditions(session: Session, filters: EventFilters) -> list[ColumnElement[bool]]:
+def _build_conditions(
+    session: Session, filters: EventFilters, counting: bool
+) -> list[ColumnElement[bool]]:
+    member = partial(_member, session, counting=counting)
     event = models.Event
     conditions: list[ColumnElement[bool]] = []
     start, end = filters.window_start, filters.window_end
@@ -182,26 +192,26 @@ def _build_conditions(session: Session, filters: EventFilters) -> list[ColumnEle
     roles = actor.role.in_(filters.roles) if filters.roles else None
     if filters.actors:
         actor_ids = resolve_actor_ids(session, filters.actors)
-        conditions.append(_member(session, actor.event_id, actor.actor_id, actor_ids, roles))
+        conditions.append(member(actor.event_id, actor.actor_id, actor_ids, roles))
     elif filters.roles:
-        conditions.append(_member(session, actor.event_id, actor.role, filters.roles))
+        conditions.append(member(actor.event_id, actor.role, filters.roles))
     if filters.actor_ids:
-        conditions.append(_member(session, actor.event_id, actor.actor_id, filters.actor_ids))
+        conditions.append(member(actor.event_id, actor.actor_id, filters.actor_ids))
 
     for names, ids in ((filters.places, ()), ((), filters.place_ids)):
         if names or ids:
             inside = subtree_ids(session, resolve_place_ids(session, names) | set(ids))
-            conditions.append(_member(session, place.event_id, place.place_id, inside))
+            conditions.append(member(place.event_id, place.place_id, inside))
 
     if filters.types:
         conditions.append(event.type.in_(filters.types))
     if filters.tags:
-        conditions.append(_member(session, tag.event_id, tag.tag, filters.tags))
+        conditions.append(member(tag.event_id, tag.tag, filters.tags))
     for sources in (filters.sources, filters.source_ids):
         if sources:
-            conditions.append(_member(session, citation.event_id, citation.source_id, sources))
+            conditions.append(member(citation.event_id, citation.source_id, sources))
     if filters.q is not None:
-        conditions.extend(_text_conditions(session, filters.q))
+        conditions.extend(_text_conditions(session, filters.q, counting))
     return conditions
 
 
@@ -221,6 +231,8 @@ def _member(
     column: Any,
     values: Iterable[str],
     extra: ColumnElement[bool] | None = None,
+    *,
+    counting: bool = False,
 ) -> ColumnElement[bool]:
     """Events with a link row (actor, place, tag, citation) whose `column` is in `values`."""
     wanted = sorted(values)
@@ -233,14 +245,23 @@ def _member(
     found = list(session.scalars(matching.distinct().limit(SELECTIVE + 1)))
     if len(found) <= SELECTIVE:
         return models.Event.id.in_(found) if found else false()
-    # Many matches: test each event as the date index is walked. The unary + keeps SQLite
-    # on the link table's primary key (event_id first) instead of probing every value.
+    if counting and not _is_broad(session, matching):
+        return models.Event.id.in_(matching)  # read every match from the index at once
+    # Many matches, one page wanted: test each event as the date index is walked. The
+    # unary + keeps SQLite on the link table's primary key instead of probing every value.
     unindexed = literal_column(f"+{column.table.name}.{column.name}").in_(wanted)
     probe = and_(link_event == models.Event.id, unindexed, extra if extra is not None else true())
     return exists(select(link_event).where(probe))
 
 
-def _text_conditions(session: Session, q: str) -> list[ColumnElement[bool]]:
+def _is_broad(session: Session, matching: Select[Any]) -> bool:
+    """Whether a filter matches so much that counting by walking the events reaches
+    COUNT_LIMIT sooner than reading every match from its index would."""
+    probe = select(func.count()).select_from(matching.limit(BROAD + 1).subquery())
+    return int(session.scalar(probe) or 0) > BROAD
+
+
+def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnElement[bool]]:
     words = search_words(q)
     if not words:
         raise InvalidParameter("q", "contains no letters or digits to search for")
@@ -254,17 +275,16 @@ def _text_conditions(session: Session, q: str) -> list[ColumnElement[bool]]:
     if not indexed:
         return conditions
     phrase = " AND ".join(f'" {word}"' for word in indexed)  # words are [a-z0-9] only
-    rowids: list[int] = list(
-        session.scalars(
-            select(literal_column("rowid"))
-            .select_from(text("events_fts"))
-            .where(text("events_fts MATCH :phrase"))
-            .limit(SELECTIVE + 1),
-            {"phrase": phrase},
-        )
+    matching: Select[Any] = (
+        select(literal_column("rowid"))
+        .select_from(text("events_fts"))
+        .where(text("events_fts MATCH :phrase").bindparams(phrase=phrase))
     )
+    rowids: list[int] = list(session.scalars(matching.limit(SELECTIVE + 1)))
     if len(rowids) > SELECTIVE:
-        return conditions  # common words: test rows as the date index is walked
+        if counting and not _is_broad(session, matching):
+            return [literal_column("events.rowid").in_(matching), *conditions]
+        return conditions  # common words, one page wanted: test rows as the date index is walked
     rare = literal_column("events.rowid").in_(rowids) if rowids else false()
     return [rare, *conditions]
 
@@ -286,7 +306,8 @@ def count_events(session: Session, filters: EventFilters) -> tuple[int, bool]:
     unsorted = replace(filters, sort="date")
 
     def compute() -> tuple[int, bool]:
-        matching = select(models.Event.id).where(*event_conditions(session, filters))
+        conditions = event_conditions(session, filters, counting=True)
+        matching = select(models.Event.id).where(*conditions)
         capped = select(func.count()).select_from(matching.limit(COUNT_LIMIT + 1).subquery())
         total = int(session.scalar(capped) or 0)
         return min(total, COUNT_LIMIT), total <= COUNT_LIMIT
