@@ -66,3 +66,38 @@ def test_load_test_runs_without_errors(server: str, engine: str) -> None:
     assert result.errors == 0, result.error_detail
     assert result.requests > 0
     assert result.p50_ms > 0
+
+
+def test_compare_quick_writes_every_query_row(tmp_path: Path) -> None:
+    from bench import compare
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINE_")}
+    command = [sys.executable, "bench/compare.py", "--quick", "--sizes", "500"]
+    command += ["--no-datasette", "--no-postgres", "--work", str(tmp_path)]
+    result = subprocess.run(
+        command,
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = (tmp_path / "results-500.md").read_text()
+    assert written.strip() in result.stdout
+    tables = [t for t in written.split("\n### ") if "| query |" in t]
+    assert len(tables) == 2  # repeated and varied
+    for block in tables:
+        rows = [line for line in block.splitlines() if line.startswith("| (")]
+        assert len(rows) == len(compare.QUERIES)
+        for (key, label), row in zip(compare.QUERIES, rows, strict=True):
+            stem = label if key != "f" else "(f) page "
+            assert row.startswith(f"| {stem}"), row
+            assert "error" not in row, row
+            cells = [cell.strip() for cell in row.strip("|").split("|")]
+            float(cells[1].replace(",", ""))  # ours p50: a number
+            float(cells[4].replace(",", ""))  # raw floor p50: a number
+    assert "ours (a), 1 worker:" in written
+    assert "ours (a), 2 workers:" in written
+    assert "ours RSS at the end" in written
