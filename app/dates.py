@@ -14,17 +14,6 @@ from typing import Literal
 
 Precision = Literal["day", "month", "season", "year", "decade", "century", "millennium", "range"]
 
-PRECISIONS: tuple[str, ...] = (
-    "day",
-    "month",
-    "season",
-    "year",
-    "decade",
-    "century",
-    "millennium",
-    "range",
-)
-
 EARLIEST = date(1, 1, 1)
 LATEST = date(9999, 12, 31)
 
