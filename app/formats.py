@@ -13,7 +13,7 @@ from html import escape
 from typing import Any, Literal
 
 from app.dates import Span, display_date, parse_edtf
-from app.schemas import EventSummary
+from app.schemas import SummaryItem
 
 GroupBy = Literal["type", "actor", "place"]
 
@@ -71,25 +71,25 @@ def _needs_display_date(span: Span) -> bool:
     return not plain or span.approximate or span.uncertain
 
 
-def _group(summary: EventSummary, group_by: GroupBy) -> str:
+def _group(summary: SummaryItem, group_by: GroupBy) -> str:
     if group_by == "actor":
-        return summary.actors[0].name if summary.actors else "No actor named"
+        return summary["actors"][0]["name"] if summary["actors"] else "No actor named"
     if group_by == "place":
-        return summary.places[0].name if summary.places else "No place named"
-    return summary.type.replace("_", " ")
+        return summary["places"][0]["name"] if summary["places"] else "No place named"
+    return summary["type"].replace("_", " ")
 
 
-def _slide_text(summary: EventSummary, source_titles: dict[str, str]) -> str:
-    sources = ", ".join(escape(source_titles.get(s, s)) for s in summary.sources)
-    body = f"<p>{escape(summary.summary)}</p>"
-    if summary.actors:
-        actors = ", ".join(f"{escape(a.name)} ({escape(a.role)})" for a in summary.actors)
+def _slide_text(summary: SummaryItem, source_titles: dict[str, str]) -> str:
+    sources = ", ".join(escape(source_titles.get(s, s)) for s in summary["sources"])
+    body = f"<p>{escape(summary['summary'])}</p>"
+    if summary["actors"]:
+        actors = ", ".join(f"{escape(a['name'])} ({escape(a['role'])})" for a in summary["actors"])
         body += f"<p>Actors: {actors}</p>"
     return body + f"<p>Sources: {sources}</p>"
 
 
 def timelinejs(
-    summaries: Iterable[EventSummary],
+    summaries: Iterable[SummaryItem],
     *,
     title: str,
     description: str,
@@ -99,16 +99,16 @@ def timelinejs(
     """A TimelineJS3 document: never a null date, numeric date parts, string ids."""
     events = []
     for summary in summaries:
-        span = parse_edtf(summary.date)
+        span = parse_edtf(summary["date"])
         start, end = _tl_dates(span)
         slide: dict[str, Any] = {
             "start_date": start,
             "text": {
-                "headline": escape(summary.title),
+                "headline": escape(summary["title"]),
                 "text": _slide_text(summary, source_titles),
             },
             "group": _group(summary, group_by),
-            "unique_id": summary.id,
+            "unique_id": summary["id"],
         }
         if end is not None:
             slide["end_date"] = end
@@ -124,27 +124,27 @@ def timelinejs(
 # --- GeoJSON ----------------------------------------------------------------------------
 
 
-def geojson(summaries: Iterable[EventSummary]) -> dict[str, Any]:
+def geojson(summaries: Iterable[SummaryItem]) -> dict[str, Any]:
     """One Point Feature per event and located place; unlocated events are counted."""
     features: list[dict[str, Any]] = []
     events = without = 0
     for summary in summaries:
         events += 1
-        located = [p for p in summary.places if p.lat is not None and p.lon is not None]
+        located = [p for p in summary["places"] if p["lat"] is not None and p["lon"] is not None]
         if not located:
             without += 1
-        properties = summary.model_dump(mode="json", exclude={"places"})
+        properties = {k: v for k, v in summary.items() if k != "places"}
         for place in located:
             features.append(
                 {
                     "type": "Feature",
-                    "id": f"{summary.id}@{place.id}",
-                    "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+                    "id": f"{summary['id']}@{place['id']}",
+                    "geometry": {"type": "Point", "coordinates": [place["lon"], place["lat"]]},
                     "properties": {
                         **properties,
-                        "place_id": place.id,
-                        "place_name": place.name,
-                        "place_kind": place.kind,
+                        "place_id": place["id"],
+                        "place_name": place["name"],
+                        "place_kind": place["kind"],
                     },
                 }
             )
@@ -164,29 +164,30 @@ def csv_header() -> str:
     return _csv_lines([list(CSV_COLUMNS)])
 
 
-def csv_rows(summaries: Iterable[EventSummary]) -> str:
+def csv_rows(summaries: Iterable[SummaryItem]) -> str:
     """CSV lines (RFC 4180 quoting) for events; lists are joined with '; '."""
     rows = []
     for s in summaries:
+        actors, places = s["actors"], s["places"]
         rows.append(
             [
-                s.id,
-                s.title,
-                s.date,
-                s.display_date,
-                s.precision,
-                s.start.isoformat(),
-                s.end.isoformat(),
-                str(s.approximate).lower(),
-                str(s.uncertain).lower(),
-                s.type,
-                s.summary,
-                "; ".join(f"{a.name} ({a.role})" for a in s.actors),
-                "; ".join(a.id for a in s.actors),
-                "; ".join(p.name for p in s.places),
-                "; ".join(p.id for p in s.places),
-                "; ".join(s.tags),
-                "; ".join(s.sources),
+                s["id"],
+                s["title"],
+                s["date"],
+                s["display_date"],
+                s["precision"],
+                s["start"],
+                s["end"],
+                str(s["approximate"]).lower(),
+                str(s["uncertain"]).lower(),
+                s["type"],
+                s["summary"],
+                "; ".join(f"{a['name']} ({a['role']})" for a in actors),
+                "; ".join(a["id"] for a in actors),
+                "; ".join(p["name"] for p in places),
+                "; ".join(p["id"] for p in places),
+                "; ".join(s["tags"]),
+                "; ".join(s["sources"]),
             ]
         )
     return _csv_lines(rows)

@@ -10,16 +10,19 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
     Select,
     and_,
+    bindparam,
     exists,
     false,
     func,
@@ -35,6 +38,7 @@ from sqlalchemy.orm import Session
 from app import models
 from app.caching import MemoCache
 from app.errors import InvalidParameter
+from app.prepared import Prepared, fetch, iso, prepare
 from app.text import name_key, search_words
 
 Match = Literal["overlap", "within"]
@@ -144,10 +148,33 @@ COUNT_LIMIT = 10_000
 memo = MemoCache()
 
 
+_META = select(models.DatasetMeta.dataset_hash, models.DatasetMeta.max_span_days).where(
+    models.DatasetMeta.id == 1
+)
+_meta_statements: dict[str, Prepared] = {}
+
+
+def dataset_meta(session: Session) -> tuple[str | None, int]:
+    """The loaded dataset's hash and longest span, as this request's transaction sees them.
+
+    Read once per transaction: every memo key needs it.
+    """
+    transaction = session.get_transaction()
+    cached = session.info.get("dataset_meta")
+    if cached is None or cached[0] is not transaction or transaction is None:
+        dialect = session.get_bind().dialect
+        statement = _meta_statements.get(dialect.name)
+        if statement is None:
+            statement = _meta_statements[dialect.name] = prepare(_META, dialect)
+        rows = fetch(session, statement)
+        meta = (rows[0][0], int(rows[0][1])) if rows else (None, 0)
+        session.info["dataset_meta"] = cached = (session.get_transaction(), meta)
+    return cached[1]
+
+
 def dataset_key(session: Session, filters: object) -> tuple[object, ...]:
     """A memo key: which database, which loaded dataset, which filters."""
-    meta = session.get(models.DatasetMeta, 1)
-    return (str(session.get_bind().engine.url), meta.dataset_hash if meta else None, filters)
+    return (str(session.get_bind().engine.url), dataset_meta(session)[0], filters)
 
 
 def event_conditions(
@@ -216,8 +243,7 @@ def _build_conditions(
 
 
 def _earliest_start(session: Session, window_start: date) -> date:
-    meta = session.get(models.DatasetMeta, 1)
-    span = meta.max_span_days if meta else 0
+    span = dataset_meta(session)[1]
     return window_start - timedelta(days=min(span, (window_start - date.min).days))
 
 
@@ -289,9 +315,40 @@ def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnEle
     return [rare, *conditions]
 
 
-def events_query(session: Session, filters: EventFilters) -> Select[models.Event]:
-    """The filtered, sorted events as one `Select` (not yet paged)."""
-    query = select(models.Event).where(*event_conditions(session, filters))
+# The columns of a list item, in the order `EventRow` names them.
+EVENT_COLUMNS = (
+    models.Event.id,
+    models.Event.title,
+    models.Event.edtf,
+    models.Event.precision,
+    models.Event.date_start,
+    models.Event.date_end,
+    models.Event.approximate,
+    models.Event.uncertain,
+    models.Event.type,
+    models.Event.summary,
+)
+
+
+class EventRow(NamedTuple):
+    """One event of a list as plain values: building ORM objects for a page costs more
+    than querying it."""
+
+    id: str
+    title: str
+    edtf: str
+    precision: str
+    date_start: str  # YYYY-MM-DD
+    date_end: str
+    approximate: bool
+    uncertain: bool
+    type: str
+    summary: str
+
+
+def events_query(session: Session, filters: EventFilters) -> Select[*tuple[Any, ...]]:
+    """The filtered, sorted events (the `EVENT_COLUMNS`) as one `Select`, not yet paged."""
+    query = select(*EVENT_COLUMNS).where(*event_conditions(session, filters))
     return query.order_by(*_order(filters.sort))
 
 
@@ -318,9 +375,9 @@ def count_events(session: Session, filters: EventFilters) -> tuple[int, bool]:
 # --- keyset paging ---------------------------------------------------------------------
 
 
-def encode_cursor(event: models.Event, sort: Sort) -> str:
+def encode_cursor(event: EventRow, sort: Sort) -> str:
     """An opaque token for the position after `event` in `sort` order."""
-    payload = [sort, event.date_start.isoformat(), event.date_end.isoformat(), event.id]
+    payload = [sort, event.date_start, event.date_end, event.id]
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -343,20 +400,82 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[date, date, str]:
     return position
 
 
+_AFTER = tuple_(
+    bindparam("after_start", date.min, type_=models.Event.date_start.type),
+    bindparam("after_end", date.min, type_=models.Event.date_end.type),
+    bindparam("after_id", "", type_=models.Event.id.type),
+)
+
+
 def page_events(
     session: Session, filters: EventFilters, limit: int, cursor: str | None
-) -> tuple[list[models.Event], str | None]:
-    """One page of events after `cursor`, and the cursor of the next page (or None)."""
-    query = events_query(session, filters)
+) -> tuple[list[EventRow], str | None]:
+    """One page of events after `cursor`, and the cursor of the next page (or None).
+
+    The page's statement is compiled once per dataset, filters and cursor presence; a
+    request only fills in the cursor's position and the page size.
+    """
+    position: dict[str, Any] = {"page_size": limit + 1}
     if cursor:
         start, end, event_id = decode_cursor(cursor, filters.sort)
-        key = tuple_(models.Event.date_start, models.Event.date_end, models.Event.id)
-        after = (start, end, event_id)
-        query = query.where(key < after if filters.sort == "-date" else key > after)
-    rows = list(session.scalars(query.limit(limit + 1)))
+        position |= {"after_start": start, "after_end": end, "after_id": event_id}
+
+    def compile_page() -> Prepared:
+        query = events_query(session, filters)
+        if cursor:
+            key = tuple_(models.Event.date_start, models.Event.date_end, models.Event.id)
+            query = query.where(key < _AFTER if filters.sort == "-date" else key > _AFTER)
+        query = query.limit(bindparam("page_size", 0, type_=Integer))
+        return prepare(query, session.get_bind().dialect)
+
+    statement = memo.get(("page", bool(cursor), *dataset_key(session, filters)), compile_page)
+    rows = [
+        EventRow(i, t, e, p, iso(s), iso(d), bool(a), bool(u), ty, su)
+        for i, t, e, p, s, d, a, u, ty, su in fetch(session, statement, **position)
+    ]
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1], filters.sort)
     return rows, None
+
+
+_link, _actor, _at, _place = models.EventActor, models.Actor, models.EventPlace, models.Place
+_RELATED: dict[str, Callable[[Any], Select[*tuple[Any, ...]]]] = {
+    "actors": lambda ids: (
+        select(_link.event_id, _actor.id, _actor.name, _actor.kind, _link.role)
+        .join(_actor, _actor.id == _link.actor_id)
+        .where(_link.event_id.in_(ids))
+        .order_by(_link.event_id, _link.position)
+    ),
+    "places": lambda ids: (
+        select(_at.event_id, _place.id, _place.name, _place.kind, _place.lat, _place.lon)
+        .join(_place, _place.id == _at.place_id)
+        .where(_at.event_id.in_(ids))
+        .order_by(_at.event_id, _at.position)
+    ),
+    "tags": lambda ids: (
+        select(models.EventTag.event_id, models.EventTag.tag)
+        .where(models.EventTag.event_id.in_(ids))
+        .order_by(models.EventTag.event_id, models.EventTag.tag)
+    ),
+    "sources": lambda ids: (
+        select(models.Citation.event_id, models.Citation.source_id)
+        .where(models.Citation.event_id.in_(ids))
+        .order_by(models.Citation.event_id, models.Citation.position)
+    ),
+}
+_related_statements: dict[tuple[str, str, int], Prepared] = {}
+
+
+def _related_rows(session: Session, kind: str, event_ids: list[str]) -> list[tuple[Any, ...]]:
+    """One kind of related rows for these events, by a statement compiled once per
+    dialect and number of events."""
+    dialect = session.get_bind().dialect
+    key = (kind, dialect.name, len(event_ids))
+    statement = _related_statements.get(key)
+    if statement is None:
+        ids: list[BindParameter[str]] = [bindparam(f"event_{i}", "") for i in range(len(event_ids))]
+        statement = _related_statements[key] = prepare(_RELATED[kind](ids), dialect)
+    return fetch(session, statement, **{f"event_{i}": e for i, e in enumerate(event_ids)})
 
 
 def load_related(session: Session, event_ids: Sequence[str]) -> Related:
@@ -365,36 +484,16 @@ def load_related(session: Session, event_ids: Sequence[str]) -> Related:
     if not event_ids:
         return related
     ids = list(event_ids)
-    link, actor = models.EventActor, models.Actor
-    for event_id, actor_id, name, kind, role in session.execute(
-        select(link.event_id, actor.id, actor.name, actor.kind, link.role)
-        .join(actor, actor.id == link.actor_id)
-        .where(link.event_id.in_(ids))
-        .order_by(link.event_id, link.position)
-    ):
-        related.actors[event_id].append((actor_id, name, kind, role))
-    at, place = models.EventPlace, models.Place
-    for event_id, place_id, name, kind, lat, lon in session.execute(
-        select(at.event_id, place.id, place.name, place.kind, place.lat, place.lon)
-        .join(place, place.id == at.place_id)
-        .where(at.event_id.in_(ids))
-        .order_by(at.event_id, at.position)
-    ):
-        related.places[event_id].append((place_id, name, kind, lat, lon))
-    for event_id, tag in session.execute(
-        select(models.EventTag.event_id, models.EventTag.tag)
-        .where(models.EventTag.event_id.in_(ids))
-        .order_by(models.EventTag.event_id, models.EventTag.tag)
-    ):
-        related.tags[event_id].append(tag)
-    citation = models.Citation
-    for event_id, source_id in session.execute(
-        select(citation.event_id, citation.source_id)
-        .where(citation.event_id.in_(ids))
-        .order_by(citation.event_id, citation.position)
-    ):
-        if source_id not in related.sources[event_id]:
-            related.sources[event_id].append(source_id)
+    actors, places, tags, sources = related.actors, related.places, related.tags, related.sources
+    for event_id, *actor_row in _related_rows(session, "actors", ids):
+        actors[event_id].append(tuple(actor_row))
+    for event_id, *place_row in _related_rows(session, "places", ids):
+        places[event_id].append(tuple(place_row))
+    for event_id, tag in _related_rows(session, "tags", ids):
+        tags[event_id].append(tag)
+    for event_id, source_id in _related_rows(session, "sources", ids):
+        if source_id not in sources[event_id]:
+            sources[event_id].append(source_id)
     return related
 
 
@@ -472,7 +571,7 @@ def name_filter(names: Any, owner: Any, id_column: Any, q: str) -> ColumnElement
 
 def iter_event_pages(
     session: Session, filters: EventFilters, limit: int | None, page_size: int = 1000
-) -> Iterator[tuple[list[models.Event], Related]]:
+) -> Iterator[tuple[list[EventRow], Related]]:
     """Every matching event (up to `limit`), a page at a time with its related rows."""
     cursor = None
     remaining = limit

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.dates import display_date, parse_edtf
-from app.models import Event
-from app.queries import Related
+from app.queries import EventRow, Related
 
 T = TypeVar("T")
 
@@ -242,36 +241,72 @@ class Health(Schema):
     loaded_at: dt.datetime | None = Field(description="When the dataset was loaded.")
 
 
-def event_summaries(events: list[Event], related: Related) -> list[EventSummary]:
-    """Summaries for a page of events from their preloaded related rows.
+class ActorItem(TypedDict):
+    id: str
+    name: str
+    kind: str
+    role: str
 
-    Every value comes typed from our own database, so the models are constructed without
-    validating again (the hot path of every list and feed).
+
+class PlaceItem(TypedDict):
+    id: str
+    name: str
+    kind: str
+    lat: float | None
+    lon: float | None
+
+
+class SummaryItem(TypedDict):
+    """`EventSummary` as plain JSON-ready values: lists and feeds build thousands of these."""
+
+    id: str
+    title: str
+    date: str
+    display_date: str
+    precision: str
+    start: str
+    end: str
+    approximate: bool
+    uncertain: bool
+    type: str
+    summary: str
+    actors: list[ActorItem]
+    places: list[PlaceItem]
+    tags: list[str]
+    sources: list[str]
+
+
+def event_summaries(events: list[EventRow], related: Related) -> list[SummaryItem]:
+    """Summaries (shaped as `EventSummary`) for a page of events and their related rows.
+
+    Every value comes typed from our own database, so nothing is validated again; the
+    response models stay the documented contract, and tests hold the two together.
     """
-    actor, place = EventActor.model_construct, PlaceRef.model_construct
+    no_rows: list[Any] = []
     return [
-        EventSummary.model_construct(
-            id=e.id,
-            title=e.title,
-            date=e.edtf,
-            display_date=date_label(e.edtf),
-            precision=e.precision,
-            start=e.date_start,
-            end=e.date_end,
-            approximate=e.approximate,
-            uncertain=e.uncertain,
-            type=e.type,
-            summary=e.summary,
-            actors=[
-                actor(id=i, name=n, kind=k, role=r) for i, n, k, r in related.actors.get(e.id, [])
+        {
+            "id": e.id,
+            "title": e.title,
+            "date": e.edtf,
+            "display_date": date_label(e.edtf),
+            "precision": e.precision,
+            "start": e.date_start,
+            "end": e.date_end,
+            "approximate": e.approximate,
+            "uncertain": e.uncertain,
+            "type": e.type,
+            "summary": e.summary,
+            "actors": [
+                {"id": i, "name": n, "kind": k, "role": r}
+                for i, n, k, r in related.actors.get(e.id, no_rows)
             ],
-            places=[
-                place(id=i, name=n, kind=k, lat=la, lon=lo)
-                for i, n, k, la, lo in related.places.get(e.id, [])
+            "places": [
+                {"id": i, "name": n, "kind": k, "lat": la, "lon": lo}
+                for i, n, k, la, lo in related.places.get(e.id, no_rows)
             ],
-            tags=related.tags.get(e.id, []),
-            sources=related.sources.get(e.id, []),
-        )
+            "tags": related.tags.get(e.id, []),
+            "sources": related.sources.get(e.id, []),
+        }
         for e in events
     ]
 

@@ -10,10 +10,11 @@ import pytest
 
 from app.dates import parse_edtf
 from app.formats import csv_header, csv_rows, geojson, timelinejs
-from app.schemas import EventActor, EventSummary, PlaceRef
+from app.schemas import EventActor, EventSummary, PlaceRef, SummaryItem
 
 
-def summary(edtf: str = "2015-03", **overrides) -> EventSummary:
+def summary(edtf: str = "2015-03", **overrides) -> SummaryItem:
+    """A list item as the API builds it: the documented model's JSON form."""
     span = parse_edtf(edtf)
     fields = {
         "id": "e1",
@@ -33,7 +34,7 @@ def summary(edtf: str = "2015-03", **overrides) -> EventSummary:
         "sources": ["s1"],
     }
     fields.update(overrides)
-    return EventSummary(**fields)
+    return EventSummary(**fields).model_dump(mode="json")  # type: ignore[return-value]
 
 
 def slide(edtf: str, **overrides):

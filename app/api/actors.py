@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Subquery, func, select
 
 from app import models
-from app.api.deps import Cursor, FiltersDep, Limit, SessionDep
+from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
 from app.api.events import list_events
 from app.dataset import ActorKind
 from app.errors import NotFound
@@ -125,14 +125,19 @@ def get_actor(actor_id: str, session: SessionDep) -> ActorDetail:
     )
 
 
-@router.get("/actors/{actor_id}/events", response_model=Page[EventSummary], responses=NOT_FOUND)
+@router.get(
+    "/actors/{actor_id}/events",
+    response_model=Page[EventSummary],
+    response_class=JSONBody,
+    responses=NOT_FOUND,
+)
 def list_actor_events(
     actor_id: str,
     filters: FiltersDep,
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[EventSummary]:
+) -> JSONBody:
     """This actor's events; takes every `/events` filter as well."""
     if session.get(models.Actor, actor_id) is None:
         raise NotFound("actor", actor_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from app.dataset import EventType
@@ -33,6 +35,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class JSONBody(JSONResponse):
+    """JSON from plain values (str, numbers, lists, dicts), serialized in Rust.
+
+    Returned by routes whose values are already JSON-ready, so FastAPI's response-model
+    pass is skipped; the route's `response_model` still documents the shape.
+    """
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content)
 
 
 def _many(name: str, values: list[str]) -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from app import models
 from app.api.deps import FiltersDep, SessionDep
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
 from app.queries import EventFilters, count_events, event_conditions, iter_event_pages
-from app.schemas import EventSummary, event_summaries
+from app.schemas import SummaryItem, event_summaries
 
 router = APIRouter(tags=["feeds"])
 
@@ -30,7 +30,7 @@ FeedLimit = Annotated[
 
 def _summaries(
     session: SessionDep, filters: EventFilters, limit: int | None
-) -> Iterator[EventSummary]:
+) -> Iterator[SummaryItem]:
     for events, related in iter_event_pages(session, filters, limit):
         yield from event_summaries(events, related)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Select, func, select
 
 from app import models
-from app.api.deps import Cursor, FiltersDep, Limit, SessionDep
+from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
 from app.api.events import list_events
 from app.dataset import PlaceKind
 from app.errors import NotFound
@@ -132,14 +132,19 @@ def get_place(place_id: str, session: SessionDep) -> PlaceDetail:
     )
 
 
-@router.get("/places/{place_id}/events", response_model=Page[EventSummary], responses=NOT_FOUND)
+@router.get(
+    "/places/{place_id}/events",
+    response_model=Page[EventSummary],
+    response_class=JSONBody,
+    responses=NOT_FOUND,
+)
 def list_place_events(
     place_id: str,
     filters: FiltersDep,
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[EventSummary]:
+) -> JSONBody:
     """Events here or anywhere inside this place; takes every `/events` filter as well."""
     if session.get(models.Place, place_id) is None:
         raise NotFound("place", place_id)

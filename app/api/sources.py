@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from app import models
-from app.api.deps import Cursor, FiltersDep, Limit, SessionDep
+from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
 from app.api.events import list_events
 from app.errors import NotFound
 from app.queries import date_bounds
@@ -81,14 +81,19 @@ def get_source(source_id: str, session: SessionDep) -> SourceDetail:
     )
 
 
-@router.get("/sources/{source_id}/events", response_model=Page[EventSummary], responses=NOT_FOUND)
+@router.get(
+    "/sources/{source_id}/events",
+    response_model=Page[EventSummary],
+    response_class=JSONBody,
+    responses=NOT_FOUND,
+)
 def list_source_events(
     source_id: str,
     filters: FiltersDep,
     session: SessionDep,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[EventSummary]:
+) -> JSONBody:
     """Events this source reports; takes every `/events` filter as well."""
     if session.get(models.Source, source_id) is None:
         raise NotFound("source", source_id)
