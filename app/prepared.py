@@ -9,6 +9,7 @@ reads one snapshot).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +40,18 @@ def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
     assert isinstance(compiled, SQLCompiler)
     order = tuple(compiled.positiontup or ()) if compiled.positional else None
     return Prepared(compiled.string, order, dict(compiled.params))
+
+
+_statements: dict[tuple[str, Hashable], Prepared] = {}
+
+
+def statement(session: Session, key: Hashable, build: Callable[[], ClauseElement]) -> Prepared:
+    """The statement `build()` makes, compiled once per dialect and `key`."""
+    dialect = session.get_bind().dialect
+    compiled = _statements.get((dialect.name, key))
+    if compiled is None:
+        compiled = _statements[(dialect.name, key)] = prepare(build(), dialect)
+    return compiled
 
 
 def fetch(session: Session, prepared: Prepared, **values: Any) -> list[tuple[Any, ...]]:

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 from app import models
 from app.caching import MemoCache
 from app.errors import InvalidParameter
-from app.prepared import Prepared, fetch, iso, prepare
+from app.prepared import Prepared, fetch, iso, prepare, statement
 from app.text import name_key, search_words
 
 Match = Literal["overlap", "within"]
@@ -151,7 +151,6 @@ memo = MemoCache()
 _META = select(models.DatasetMeta.dataset_hash, models.DatasetMeta.max_span_days).where(
     models.DatasetMeta.id == 1
 )
-_meta_statements: dict[str, Prepared] = {}
 
 
 def dataset_meta(session: Session) -> tuple[str | None, int]:
@@ -162,11 +161,7 @@ def dataset_meta(session: Session) -> tuple[str | None, int]:
     transaction = session.get_transaction()
     cached = session.info.get("dataset_meta")
     if cached is None or cached[0] is not transaction or transaction is None:
-        dialect = session.get_bind().dialect
-        statement = _meta_statements.get(dialect.name)
-        if statement is None:
-            statement = _meta_statements[dialect.name] = prepare(_META, dialect)
-        rows = fetch(session, statement)
+        rows = fetch(session, statement(session, "dataset_meta", lambda: _META))
         meta = (rows[0][0], int(rows[0][1])) if rows else (None, 0)
         session.info["dataset_meta"] = cached = (session.get_transaction(), meta)
     return cached[1]
@@ -346,6 +341,23 @@ class EventRow(NamedTuple):
     summary: str
 
 
+def event_row(values: Sequence[Any]) -> EventRow:
+    """An `EventRow` from the driver's values for `EVENT_COLUMNS` (SQLite: text dates, 0/1)."""
+    i, title, edtf, precision, start, end, approximate, uncertain, kind, summary = values
+    return EventRow(
+        i,
+        title,
+        edtf,
+        precision,
+        iso(start),
+        iso(end),
+        bool(approximate),
+        bool(uncertain),
+        kind,
+        summary,
+    )
+
+
 def events_query(session: Session, filters: EventFilters) -> Select[*tuple[Any, ...]]:
     """The filtered, sorted events (the `EVENT_COLUMNS`) as one `Select`, not yet paged."""
     query = select(*EVENT_COLUMNS).where(*event_conditions(session, filters))
@@ -428,11 +440,8 @@ def page_events(
         query = query.limit(bindparam("page_size", 0, type_=Integer))
         return prepare(query, session.get_bind().dialect)
 
-    statement = memo.get(("page", bool(cursor), *dataset_key(session, filters)), compile_page)
-    rows = [
-        EventRow(i, t, e, p, iso(s), iso(d), bool(a), bool(u), ty, su)
-        for i, t, e, p, s, d, a, u, ty, su in fetch(session, statement, **position)
-    ]
+    page = memo.get(("page", bool(cursor), *dataset_key(session, filters)), compile_page)
+    rows = [event_row(row) for row in fetch(session, page, **position)]
     if len(rows) > limit:
         return rows[:limit], encode_cursor(rows[limit - 1], filters.sort)
     return rows, None
@@ -463,19 +472,18 @@ _RELATED: dict[str, Callable[[Any], Select[*tuple[Any, ...]]]] = {
         .order_by(models.Citation.event_id, models.Citation.position)
     ),
 }
-_related_statements: dict[tuple[str, str, int], Prepared] = {}
 
 
 def _related_rows(session: Session, kind: str, event_ids: list[str]) -> list[tuple[Any, ...]]:
     """One kind of related rows for these events, by a statement compiled once per
     dialect and number of events."""
-    dialect = session.get_bind().dialect
-    key = (kind, dialect.name, len(event_ids))
-    statement = _related_statements.get(key)
-    if statement is None:
+
+    def build() -> Select[*tuple[Any, ...]]:
         ids: list[BindParameter[str]] = [bindparam(f"event_{i}", "") for i in range(len(event_ids))]
-        statement = _related_statements[key] = prepare(_RELATED[kind](ids), dialect)
-    return fetch(session, statement, **{f"event_{i}": e for i, e in enumerate(event_ids)})
+        return _RELATED[kind](ids)
+
+    prepared = statement(session, (kind, len(event_ids)), build)
+    return fetch(session, prepared, **{f"event_{i}": e for i, e in enumerate(event_ids)})
 
 
 def load_related(session: Session, event_ids: Sequence[str]) -> Related:

@@ -375,3 +375,19 @@ def test_a_cursor_only_works_with_its_own_sort(client):
     assert response.json()["details"] == [
         {"parameter": "cursor", "message": "this cursor belongs to sort=date"}
     ]
+
+
+@pytest.mark.parametrize(
+    "path", ["/events", "/events?from=2015&to=2016", "/events/2015-09-irpt-banned", "/facets"]
+)
+def test_a_database_without_tables_answers_503_not_500(database_url, path):
+    """The lean paths run statements through the driver; its errors still say 503."""
+    from fastapi.testclient import TestClient
+
+    from app.config import Settings
+    from app.main import create_app
+
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        response = client.get(path)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "unavailable"

@@ -7,15 +7,19 @@ own database guarantees (tests hold the two together).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import Connection, select, union
+from sqlalchemy import BindParameter, Select, bindparam, select, union
+from sqlalchemy.orm import Session
 
 from app import models
 from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
 from app.errors import NotFound
-from app.queries import EVENT_COLUMNS, EventRow, count_events, load_related, page_events
+from app.prepared import fetch, statement
+from app.queries import EVENT_COLUMNS, count_events, event_row, load_related, page_events
 from app.schemas import ErrorResponse, EventDetail, EventSummary, Page, event_summaries
 
 router = APIRouter(tags=["events"])
@@ -52,113 +56,147 @@ def list_events(
 def get_event(event_id: str, session: SessionDep) -> JSONBody:
     """One event with its actors and roles, places (with parents), citations with their
     verbatim quotes, each source's figures, and related events."""
-    connection = session.connection()
-    row = connection.execute(
-        select(*EVENT_COLUMNS, models.Event.notes).where(models.Event.id == event_id)
-    ).first()
-    if row is None:
+    rows = _rows(session, "event")(event_id=event_id)
+    if not rows:
         raise NotFound("event", event_id)
-    event = EventRow._make(row[:-1])
+    *columns, notes = rows[0]
+    event = event_row(columns)
     detail: dict[str, Any] = dict(event_summaries([event], load_related(session, [event.id]))[0])
-    detail["places"] = _places(connection, event.id)
-    detail["citations"] = _citations(connection, event.id)
-    detail["figures"] = _figures(connection, event.id)
-    detail["related"] = _related(connection, event.id)
-    detail["notes"] = row.notes
+    detail["places"] = _places(session, event.id)
+    detail["citations"] = [
+        {
+            "source": {
+                "id": source_id,
+                "title": title,
+                "author": author,
+                "publisher": publisher,
+                "published": published,
+                "url": url,
+            },
+            "quote": quote,
+            "claimed_date": claimed_date,
+        }
+        for quote, claimed_date, source_id, title, author, publisher, published, url in _rows(
+            session, "citations"
+        )(event_id=event.id)
+    ]
+    detail["figures"] = [
+        {
+            "metric": metric,
+            "value": value,
+            "low": low,
+            "high": high,
+            "approximate": bool(approximate),
+            "unit": unit,
+            "source": source,
+            "quote": quote,
+        }
+        for metric, value, low, high, approximate, unit, source, quote in _rows(session, "figures")(
+            event_id=event.id
+        )
+    ]
+    detail["related"] = [
+        {"id": i, "title": t, "date": d, "type": ty}
+        for i, t, d, ty in _rows(session, "related")(event_id=event.id)
+    ]
+    detail["notes"] = notes
     return JSONBody(detail)
 
 
-def _places(connection: Connection, event_id: str) -> list[dict[str, Any]]:
+_ID: BindParameter[str] = bindparam("event_id", "")
+_event, _place, _at = models.Event, models.Place, models.EventPlace
+_citation, _source, _figure, _link = (
+    models.Citation,
+    models.Source,
+    models.Figure,
+    models.EventRelation,
+)
+_PLACE_COLUMNS = (_place.id, _place.name, _place.kind, _place.lat, _place.lon)
+# The detail's queries, each compiled once per dialect (see app.prepared).
+_DETAIL: dict[str, Callable[[], Select[*tuple[Any, ...]]]] = {
+    "event": lambda: select(*EVENT_COLUMNS, _event.notes).where(_event.id == _ID),
+    "places": lambda: (
+        select(*_PLACE_COLUMNS, _place.path)
+        .join(_at, _at.place_id == _place.id)
+        .where(_at.event_id == _ID)
+        .order_by(_at.position)
+    ),
+    "citations": lambda: (
+        select(
+            _citation.quote,
+            _citation.claimed_date,
+            _source.id,
+            _source.title,
+            _source.author,
+            _source.publisher,
+            _source.published,
+            _source.url,
+        )
+        .join(_source, _source.id == _citation.source_id)
+        .where(_citation.event_id == _ID)
+        .order_by(_citation.position)
+    ),
+    "figures": lambda: (
+        select(
+            _figure.metric,
+            _figure.value,
+            _figure.low,
+            _figure.high,
+            _figure.approximate,
+            _figure.unit,
+            _figure.source_id,
+            _figure.quote,
+        )
+        .where(_figure.event_id == _ID)
+        .order_by(_figure.position)
+    ),
+    "related": lambda: (
+        select(_event.id, _event.title, _event.edtf, _event.type)
+        .where(
+            _event.id.in_(
+                union(
+                    select(_link.related_id).where(_link.event_id == _ID),
+                    select(_link.event_id).where(_link.related_id == _ID),
+                )
+            )
+        )
+        .order_by(_event.date_start, _event.date_end, _event.id)
+    ),
+}
+
+
+def _rows(session: Session, name: str) -> Callable[..., list[tuple[Any, ...]]]:
+    return partial(fetch, session, statement(session, ("detail", name), _DETAIL[name]))
+
+
+def _places(session: Session, event_id: str) -> list[dict[str, Any]]:
     """The event's places, each with its containing places outermost first."""
-    place, at = models.Place, models.EventPlace
-    columns = (place.id, place.name, place.kind, place.lat, place.lon)
-    rows = connection.execute(
-        select(*columns, place.path)
-        .join(at, at.place_id == place.id)
-        .where(at.event_id == event_id)
-        .order_by(at.position)
-    ).all()
-    chains = {r.id: r.path.strip("/").split("/")[:-1] for r in rows}
-    wanted = {a for chain in chains.values() for a in chain}
-    ancestors = {
-        a.id: {"id": a.id, "name": a.name, "kind": a.kind, "lat": a.lat, "lon": a.lon}
-        for a in connection.execute(select(*columns).where(place.id.in_(wanted)))
-    }
+    rows = _rows(session, "places")(event_id=event_id)
+    chains = {row[0]: row[5].strip("/").split("/")[:-1] for row in rows}
+    wanted = sorted({a for chain in chains.values() for a in chain})
+    ancestors = {}
+    if wanted:
+
+        def build() -> Select[*tuple[Any, ...]]:
+            ids: list[BindParameter[str]] = [
+                bindparam(f"place_{i}", "") for i in range(len(wanted))
+            ]
+            return select(*_PLACE_COLUMNS).where(_place.id.in_(ids))
+
+        prepared = statement(session, ("ancestors", len(wanted)), build)
+        values = {f"place_{i}": place for i, place in enumerate(wanted)}
+        ancestors = {
+            i: {"id": i, "name": n, "kind": k, "lat": la, "lon": lo}
+            for i, n, k, la, lo in fetch(session, prepared, **values)
+        }
     return [
         {
-            "id": r.id,
-            "name": r.name,
-            "kind": r.kind,
-            "lat": r.lat,
-            "lon": r.lon,
-            "parents": [ancestors[a] for a in chains[r.id] if a in ancestors],
+            "id": i,
+            "name": n,
+            "kind": k,
+            "lat": la,
+            "lon": lo,
+            "parents": [ancestors[a] for a in chains[i] if a in ancestors],
         }
-        for r in rows
+        for i, n, k, la, lo, _path in rows
     ]
-
-
-def _citations(connection: Connection, event_id: str) -> list[dict[str, Any]]:
-    citation, source = models.Citation, models.Source
-    rows = connection.execute(
-        select(
-            citation.quote,
-            citation.claimed_date,
-            source.id,
-            source.title,
-            source.author,
-            source.publisher,
-            source.published,
-            source.url,
-        )
-        .join(source, source.id == citation.source_id)
-        .where(citation.event_id == event_id)
-        .order_by(citation.position)
-    )
-    return [
-        {
-            "source": {
-                "id": r.id,
-                "title": r.title,
-                "author": r.author,
-                "publisher": r.publisher,
-                "published": r.published,
-                "url": r.url,
-            },
-            "quote": r.quote,
-            "claimed_date": r.claimed_date,
-        }
-        for r in rows
-    ]
-
-
-def _figures(connection: Connection, event_id: str) -> list[dict[str, Any]]:
-    figure = models.Figure
-    rows = connection.execute(
-        select(
-            figure.metric,
-            figure.value,
-            figure.low,
-            figure.high,
-            figure.approximate,
-            figure.unit,
-            figure.source_id.label("source"),
-            figure.quote,
-        )
-        .where(figure.event_id == event_id)
-        .order_by(figure.position)
-    )
-    return [dict(r._mapping) for r in rows]
-
-
-def _related(connection: Connection, event_id: str) -> list[dict[str, Any]]:
-    link, event = models.EventRelation, models.Event
-    related_ids = union(
-        select(link.related_id).where(link.event_id == event_id),
-        select(link.event_id).where(link.related_id == event_id),
-    )
-    rows = connection.execute(
-        select(event.id, event.title, event.edtf.label("date"), event.type)
-        .where(event.id.in_(related_ids))
-        .order_by(event.date_start, event.date_end, event.id)
-    )
-    return [dict(r._mapping) for r in rows]
