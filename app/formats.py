@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from functools import lru_cache
 from html import escape
 from typing import Any, Literal
 
@@ -79,8 +80,16 @@ def _group(summary: SummaryItem, group_by: GroupBy) -> str:
     return summary["type"].replace("_", " ")
 
 
-def _slide_text(summary: SummaryItem, source_titles: dict[str, str]) -> str:
-    sources = ", ".join(escape(source_titles.get(s, s)) for s in summary["sources"])
+@lru_cache(maxsize=65_536)
+def _slide_dates(edtf: str) -> tuple[dict[str, int], dict[str, int] | None, str | None]:
+    """Start, end and display date of a slide (dates repeat a lot: worth remembering)."""
+    span = parse_edtf(edtf)
+    start, end = _tl_dates(span)
+    return start, end, display_date(span) if _needs_display_date(span) else None
+
+
+def _slide_text(summary: SummaryItem, escaped_titles: dict[str, str]) -> str:
+    sources = ", ".join(escaped_titles.get(s) or escape(s) for s in summary["sources"])
     body = f"<p>{escape(summary['summary'])}</p>"
     if summary["actors"]:
         actors = ", ".join(f"{escape(a['name'])} ({escape(a['role'])})" for a in summary["actors"])
@@ -98,22 +107,22 @@ def timelinejs(
 ) -> dict[str, Any]:
     """A TimelineJS3 document: never a null date, numeric date parts, string ids."""
     events = []
+    titles = {source: escape(title) for source, title in source_titles.items()}
     for summary in summaries:
-        span = parse_edtf(summary["date"])
-        start, end = _tl_dates(span)
+        start, end, shown = _slide_dates(summary["date"])
         slide: dict[str, Any] = {
             "start_date": start,
             "text": {
                 "headline": escape(summary["title"]),
-                "text": _slide_text(summary, source_titles),
+                "text": _slide_text(summary, titles),
             },
             "group": _group(summary, group_by),
             "unique_id": summary["id"],
         }
         if end is not None:
             slide["end_date"] = end
-        if _needs_display_date(span):
-            slide["display_date"] = display_date(span)
+        if shown is not None:
+            slide["display_date"] = shown
         events.append(slide)
     return {
         "title": {"text": {"headline": escape(title), "text": escape(description)}},

@@ -486,22 +486,32 @@ def _related_rows(session: Session, kind: str, event_ids: list[str]) -> list[tup
     return fetch(session, prepared, **{f"event_{i}": e for i, e in enumerate(event_ids)})
 
 
-def load_related(session: Session, event_ids: Sequence[str]) -> Related:
-    """Actors, places, tags and citing sources for a page of events, one query per kind."""
+RELATED_KINDS = frozenset({"actors", "places", "tags", "sources"})
+
+
+def load_related(
+    session: Session, event_ids: Sequence[str], kinds: frozenset[str] = RELATED_KINDS
+) -> Related:
+    """Actors, places, tags and citing sources (those of `kinds`) for a page of events,
+    one query per kind."""
     related = Related()
     if not event_ids:
         return related
     ids = list(event_ids)
     actors, places, tags, sources = related.actors, related.places, related.tags, related.sources
-    for event_id, *actor_row in _related_rows(session, "actors", ids):
-        actors[event_id].append(tuple(actor_row))
-    for event_id, *place_row in _related_rows(session, "places", ids):
-        places[event_id].append(tuple(place_row))
-    for event_id, tag in _related_rows(session, "tags", ids):
-        tags[event_id].append(tag)
-    for event_id, source_id in _related_rows(session, "sources", ids):
-        if source_id not in sources[event_id]:
-            sources[event_id].append(source_id)
+    if "actors" in kinds:
+        for event_id, *actor_row in _related_rows(session, "actors", ids):
+            actors[event_id].append(tuple(actor_row))
+    if "places" in kinds:
+        for event_id, *place_row in _related_rows(session, "places", ids):
+            places[event_id].append(tuple(place_row))
+    if "tags" in kinds:
+        for event_id, tag in _related_rows(session, "tags", ids):
+            tags[event_id].append(tag)
+    if "sources" in kinds:
+        for event_id, source_id in _related_rows(session, "sources", ids):
+            if source_id not in sources[event_id]:
+                sources[event_id].append(source_id)
     return related
 
 
@@ -578,16 +588,21 @@ def name_filter(names: Any, owner: Any, id_column: Any, q: str) -> ColumnElement
 
 
 def iter_event_pages(
-    session: Session, filters: EventFilters, limit: int | None, page_size: int = 1000
+    session: Session,
+    filters: EventFilters,
+    limit: int | None,
+    page_size: int = 1000,
+    kinds: frozenset[str] = RELATED_KINDS,
 ) -> Iterator[tuple[list[EventRow], Related]]:
-    """Every matching event (up to `limit`), a page at a time with its related rows."""
+    """Every matching event (up to `limit`), a page at a time with its related rows (those
+    of `kinds`; a feed that shows no tags need not read them)."""
     cursor = None
     remaining = limit
     while remaining is None or remaining > 0:
         size = page_size if remaining is None else min(page_size, remaining)
         events, cursor = page_events(session, filters, size, cursor)
         if events:
-            yield events, load_related(session, [e.id for e in events])
+            yield events, load_related(session, [e.id for e in events], kinds)
         if remaining is not None:
             remaining -= len(events)
         if cursor is None:

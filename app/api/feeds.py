@@ -6,13 +6,19 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from app import models
-from app.api.deps import FiltersDep, SessionDep
+from app.api.deps import FiltersDep, JSONBody, SessionDep
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
-from app.queries import EventFilters, count_events, event_conditions, iter_event_pages
+from app.queries import (
+    RELATED_KINDS,
+    EventFilters,
+    count_events,
+    event_conditions,
+    iter_event_pages,
+)
 from app.schemas import SummaryItem, event_summaries
 
 router = APIRouter(tags=["feeds"])
@@ -29,9 +35,12 @@ FeedLimit = Annotated[
 
 
 def _summaries(
-    session: SessionDep, filters: EventFilters, limit: int | None
+    session: SessionDep,
+    filters: EventFilters,
+    limit: int | None,
+    kinds: frozenset[str] = RELATED_KINDS,
 ) -> Iterator[SummaryItem]:
-    for events, related in iter_event_pages(session, filters, limit):
+    for events, related in iter_event_pages(session, filters, limit, kinds=kinds):
         yield from event_summaries(events, related)
 
 
@@ -53,6 +62,8 @@ TIMELINEJS_EXAMPLE: dict[str, Any] = {
 
 @router.get(
     "/timelinejs",
+    response_model=dict[str, Any],
+    response_class=JSONBody,
     responses={200: {"content": {"application/json": {"example": TIMELINEJS_EXAMPLE}}}},
 )
 def get_timelinejs(
@@ -68,7 +79,7 @@ def get_timelinejs(
             examples=["type"],
         ),
     ] = "type",
-) -> dict[str, Any]:
+) -> JSONBody:
     """The matching events as a TimelineJS3 document, ready for `new TL.Timeline(...)`.
 
     Dates carry only the parts their precision has (a month-precision event has no day);
@@ -79,8 +90,10 @@ def get_timelinejs(
     counted = f"{total:,}" + ("" if exact else "+")
     shown = min(total, limit)
     settings = request.app.state.settings
-    return timelinejs(
-        _summaries(session, filters, limit),
+    # A slide shows actors and sources; places only when they name the rows.
+    kinds = frozenset({"actors", "sources", *(["places"] if group_by == "place" else [])})
+    document = timelinejs(
+        _summaries(session, filters, limit, kinds),
         title=settings.title,
         description=f"{counted} event{'s' if total != 1 else ''}"
         if shown == total and exact
@@ -88,6 +101,7 @@ def get_timelinejs(
         source_titles=titles,
         group_by=group_by,
     )
+    return JSONBody(document)
 
 
 GEOJSON_EXAMPLE: dict[str, Any] = {
@@ -110,25 +124,26 @@ GEOJSON_EXAMPLE: dict[str, Any] = {
 }
 
 
-class GeoJSONResponse(JSONResponse):
+class GeoJSONResponse(JSONBody):
     media_type = "application/geo+json"
 
 
 @router.get(
     "/events.geojson",
+    response_model=dict[str, Any],
     response_class=GeoJSONResponse,
     responses={200: {"content": {"application/geo+json": {"example": GEOJSON_EXAMPLE}}}},
 )
 def get_geojson(
     filters: FiltersDep, session: SessionDep, limit: FeedLimit = 1000
-) -> dict[str, Any]:
+) -> GeoJSONResponse:
     """The matching events as an RFC 7946 FeatureCollection for maps (Leaflet, QGIS).
 
     One Point feature per event and place with coordinates (`[lon, lat]`); the event's
     fields are in `properties`. Events with no located place are left out and counted in
     `events_without_coordinates`.
     """
-    return geojson(_summaries(session, filters, limit))
+    return GeoJSONResponse(geojson(_summaries(session, filters, limit)))
 
 
 @router.get(
