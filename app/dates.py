@@ -72,6 +72,20 @@ class Span:
     season: str | None = None  # "Spring", "Q1"... for season-precision dates
 
 
+# Span classes: an event lasting at most SPAN_CLASS_DAYS[k] days (end - start) is in
+# class k, a longer one in class len(SPAN_CLASS_DAYS). Window queries bound each class's
+# start separately (migration 0003 classes existing rows with these same limits).
+SPAN_CLASS_DAYS = (31, 366)
+
+
+def span_class(start: date, end: date) -> int:
+    """The span class of an event from `start` to `end` (see SPAN_CLASS_DAYS)."""
+    days = (end - start).days
+    return next(
+        (k for k, limit in enumerate(SPAN_CLASS_DAYS) if days <= limit), len(SPAN_CLASS_DAYS)
+    )
+
+
 def parse_edtf(value: str) -> Span:
     """Parse an EDTF date or interval (`2015-03`, `2016-21`, `2003/2005`, `2002-11~`)."""
     text = value.strip()

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
 
 from app import models
 from app.dataset import Dataset, EventRecord
-from app.dates import parse_edtf
+from app.dates import parse_edtf, span_class
 from app.db import is_sqlite
 from app.text import fold, name_key
 
@@ -308,6 +308,7 @@ def _event_row(
         "summary": event.summary,
         "notes": event.notes,
         "search_text": search_text(texts),
+        "span_class": span_class(span.start, span.end),
     }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
 )
@@ -111,6 +112,7 @@ class Event(Base):
         Index(None, "date_start", "date_end", "id"),
         Index(None, "date_end", "date_start", "id"),
         Index(None, "type", "date_start", "date_end", "id"),
+        Index(None, "span_class", "date_start", "date_end", "id"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -126,6 +128,8 @@ class Event(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # Keyed words of title, summary, quotes, actor and place names (see app.text).
     search_text: Mapped[str] = mapped_column(Text)
+    # 0: spans at most a month, 1: at most a year, 2: longer (see app.dates.span_class).
+    span_class: Mapped[int] = mapped_column(SmallInteger, server_default="2")
 
 
 class EventActor(Base):

@@ -19,6 +19,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    CompoundSelect,
     Integer,
     Select,
     and_,
@@ -32,11 +33,13 @@ from sqlalchemy import (
     text,
     true,
     tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from app import models
 from app.caching import MemoCache
+from app.dates import SPAN_CLASS_DAYS
 from app.errors import InvalidParameter
 from app.prepared import Prepared, fetch, iso, prepare, statement
 from app.text import name_key, search_words
@@ -177,12 +180,65 @@ def event_conditions(
 ) -> list[ColumnElement[bool]]:
     """WHERE conditions on `events` for `filters`, shared by lists, feeds and facets.
 
+    `counting` asks for the form that reads every match at once rather than one page.
+    """
+    return [
+        *filter_conditions(session, filters, counting=counting),
+        *_start_floor(session, filters),
+    ]
+
+
+def filter_conditions(
+    session: Session, filters: EventFilters, *, counting: bool = False
+) -> list[ColumnElement[bool]]:
+    """The conditions a client asked for, without the redundant bound `_start_floor` adds.
+
     Resolving names and probing how selective a filter is takes queries of its own, so the
     conditions are kept per dataset and filters (the sort order does not change them).
-    `counting` asks for the form that reads every match at once rather than one page.
     """
     key = ("conditions", counting, *dataset_key(session, replace(filters, sort="date")))
     return memo.get(key, lambda: _build_conditions(session, filters, counting))
+
+
+def _start_floor(session: Session, filters: EventFilters) -> list[ColumnElement[bool]]:
+    """A redundant lower bound on `date_start` for an overlap window, so that the
+    (date_start, ...) indexes have a range to scan: no event starts earlier than the
+    window by more than the longest span in the dataset."""
+    if filters.match != "overlap" or filters.window_start is None:
+        return []
+    return [models.Event.date_start >= _earliest_start(session, filters.window_start)]
+
+
+def _by_span_class(filters: EventFilters) -> bool:
+    """Whether an overlap window is best read one span class at a time (migration 0003).
+
+    A type filter has its own (type, date_start, ...) index, which steps over other
+    types' entries anyway; reading it once per class would cost more than it saves.
+    """
+    return filters.match == "overlap" and filters.window_start is not None and not filters.types
+
+
+def _span_class_arms(
+    session: Session, filters: EventFilters, conditions: list[ColumnElement[bool]]
+) -> list[Select[*tuple[Any, ...]]]:
+    """One `Select` per span class, each with its own lower bound on `date_start`.
+
+    An event of class k starts at most SPAN_CLASS_DAYS[k] days before the window (the
+    longest class: the dataset's longest span), so a month-long event's arm steps over a
+    month of index entries instead of the longest span's years.
+    """
+    start = filters.window_start
+    assert start is not None
+    event = models.Event
+    arms = []
+    for k, days in enumerate((*SPAN_CLASS_DAYS, dataset_meta(session)[1])):
+        floor = start - timedelta(days=min(days, (start - date.min).days))
+        arms.append(
+            select(event.date_start, event.date_end, event.id).where(
+                event.span_class == k, event.date_start >= floor, *conditions
+            )
+        )
+    return arms
 
 
 def _build_conditions(
@@ -200,8 +256,6 @@ def _build_conditions(
     else:
         if start is not None:
             conditions.append(event.date_end >= start)
-            # Redundant, but gives the (date_start, ...) index a lower bound.
-            conditions.append(event.date_start >= _earliest_start(session, start))
         if end is not None:
             conditions.append(event.date_start <= end)
 
@@ -375,8 +429,14 @@ def count_events(session: Session, filters: EventFilters) -> tuple[int, bool]:
     unsorted = replace(filters, sort="date")
 
     def compute() -> tuple[int, bool]:
-        conditions = event_conditions(session, filters, counting=True)
-        matching = select(models.Event.id).where(*conditions)
+        matching: Select[Any] | CompoundSelect[Any]
+        if _by_span_class(filters):
+            conditions = filter_conditions(session, filters, counting=True)
+            matching = union_all(*_span_class_arms(session, filters, conditions))
+        else:
+            matching = select(models.Event.id).where(
+                *event_conditions(session, filters, counting=True)
+            )
         capped = select(func.count()).select_from(matching.limit(COUNT_LIMIT + 1).subquery())
         total = int(session.scalar(capped) or 0)
         return min(total, COUNT_LIMIT), total <= COUNT_LIMIT
@@ -433,11 +493,27 @@ def page_events(
         position |= {"after_start": start, "after_end": end, "after_id": event_id}
 
     def compile_page() -> Prepared:
-        query = events_query(session, filters)
-        if cursor:
-            key = tuple_(models.Event.date_start, models.Event.date_end, models.Event.id)
-            query = query.where(key < _AFTER if filters.sort == "-date" else key > _AFTER)
-        query = query.limit(bindparam("page_size", 0, type_=Integer))
+        event = models.Event
+        key = tuple_(event.date_start, event.date_end, event.id)
+        after = [(key < _AFTER if filters.sort == "-date" else key > _AFTER)] if cursor else []
+        page_size = bindparam("page_size", 0, type_=Integer)
+        total, exact = count_events(session, filters)
+        if (
+            filters.sort == "date"
+            and _by_span_class(filters)
+            and not (exact and total <= SELECTIVE)
+        ):
+            # Each class's first page, then the first of those: see _span_class_arms.
+            conditions = [*filter_conditions(session, filters), *after]
+            arms = [
+                select(*arm.order_by(*_order("date")).limit(page_size).subquery().c)
+                for arm in _span_class_arms(session, filters, conditions)
+            ]
+            merged = union_all(*arms).subquery()
+            first = select(merged.c.id).order_by(*merged.c).limit(page_size)
+            query = select(*EVENT_COLUMNS).where(event.id.in_(first)).order_by(*_order("date"))
+        else:
+            query = events_query(session, filters).where(*after).limit(page_size)
         return prepare(query, session.get_bind().dialect)
 
     page = memo.get(("page", bool(cursor), *dataset_key(session, filters)), compile_page)

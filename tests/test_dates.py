@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.dates import DateError, display_date, parse_edtf, parse_partial
+from app.dates import DateError, display_date, parse_edtf, parse_partial, span_class
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,22 @@ def test_parse_partial_rejects_anything_but_plain_dates(value):
 )
 def test_display_date(edtf, label):
     assert display_date(parse_edtf(edtf)) == label
+
+
+@pytest.mark.parametrize(
+    ("edtf", "expected"),
+    [
+        ("2015-03-05", 0),
+        ("2015-02", 0),
+        ("2015-03", 0),
+        ("2015-22", 1),
+        ("2015", 1),
+        ("2016", 1),  # a leap year: 365 days from first to last
+        ("2015-03/2015-05", 1),
+        ("2003/2005", 2),
+        ("1992/1997", 2),
+    ],
+)
+def test_span_class_groups_events_by_how_long_they_may_last(edtf, expected):
+    span = parse_edtf(edtf)
+    assert span_class(span.start, span.end) == expected

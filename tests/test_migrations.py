@@ -43,3 +43,44 @@ def migrate_down(engine):
         config = alembic_config()
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
+
+
+def test_upgrading_classes_the_events_already_loaded(engine):
+    """Migration 0003 classes existing rows by span with the loader's own limits."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.cli import alembic_config
+    from app.dates import parse_edtf, span_class
+
+    def run(revision):
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    run("0002")
+    dates = ["2015-03-05", "2015-03", "2015-22", "2016", "2003/2005"]
+    with engine.begin() as connection:
+        for i, edtf in enumerate(dates):
+            span = parse_edtf(edtf)
+            connection.execute(
+                text(
+                    "INSERT INTO events (id, title, edtf, precision, date_start, date_end, "
+                    "approximate, uncertain, type, summary, search_text) VALUES "
+                    "(:id, 't', :edtf, :precision, :start, :end, false, false, 'other', 's', ' ')"
+                ),
+                {
+                    "id": f"e{i}",
+                    "edtf": edtf,
+                    "precision": span.precision,
+                    "start": span.start,
+                    "end": span.end,
+                },
+            )
+    run("head")
+    with engine.connect() as connection:
+        found = dict(connection.execute(text("SELECT edtf, span_class FROM events")).all())
+    assert found == {
+        edtf: span_class(parse_edtf(edtf).start, parse_edtf(edtf).end) for edtf in dates
+    }
