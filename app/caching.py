@@ -1,8 +1,9 @@
-"""Caching: ETags and 304s for front ends, and in-process memos of costly counts.
+"""Caching: ETags, 304s and recent responses for front ends; memos of costly counts.
 
 A response depends only on the loaded dataset and the URL, so a client that sends back
-the ETag it got is answered `304 Not Modified` without running the query again; counts
-and facets depend only on the dataset and the filters, so they are computed once.
+the ETag it got is answered `304 Not Modified`, and a URL asked for again is answered
+from memory, without running the query again; counts and facets depend only on the
+dataset and the filters, so they are computed once.
 """
 
 from __future__ import annotations
@@ -24,16 +25,24 @@ T = TypeVar("T")
 
 
 class CacheMiddleware:
-    """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304."""
+    """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304,
+    and a GET of a recently answered URL from `responses`."""
 
     # The loaded dataset changes only on a reload; asking the database once a second is
-    # enough (an ETag a second stale only costs one full response).
+    # enough (a response a second stale only until the next check).
     HASH_TTL = 1.0
 
-    def __init__(self, app: ASGIApp, dataset_hash: Callable[[], str | None], max_age: int):
+    def __init__(
+        self,
+        app: ASGIApp,
+        dataset_hash: Callable[[], str | None],
+        max_age: int,
+        responses: ResponseCache | None = None,
+    ):
         self.app = app
         self.dataset_hash = dataset_hash
         self.cache_control = f"public, max-age={max_age}"
+        self.responses = responses
         self._hash: str | None = None
         self._checked = -self.HASH_TTL
 
@@ -67,12 +76,31 @@ class CacheMiddleware:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        responses = self.responses if scope["method"] == "GET" else None
+        kept = responses.get(etag) if responses is not None else None
+        if kept is not None:
+            headers, body = kept
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        # Our own headers, copied before outer middleware adds per-request ones (CORS).
+        kept_headers: list[tuple[bytes, bytes]] | None = None
+        chunks: list[bytes] | None = [] if responses is not None else None
 
         async def send_with_etag(message: Message) -> None:
+            nonlocal kept_headers, chunks
             if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = MutableHeaders(scope=message)
                 headers["ETag"] = etag
                 headers.setdefault("Cache-Control", self.cache_control)
+                kept_headers = list(headers.raw)
+            elif message["type"] == "http.response.body" and chunks is not None and kept_headers:
+                chunks.append(message.get("body", b""))
+                if responses is None or sum(map(len, chunks)) > responses.max_item:
+                    chunks = None  # too big to keep (a long CSV export, say)
+                elif not message.get("more_body", False):
+                    responses.put(etag, kept_headers, b"".join(chunks))
             await send(message)
 
         await self.app(scope, receive, send_with_etag)
@@ -92,6 +120,37 @@ def _matches(header: str | None, etag: str) -> bool:
     tags = [tag.strip() for tag in header.split(",")]
     weak = etag.removeprefix("W/")
     return "*" in tags or any(tag.removeprefix("W/") == weak for tag in tags)
+
+
+class ResponseCache:
+    """Recent successful responses (headers and body) by ETag, within a byte budget.
+
+    An ETag names the app version, the loaded dataset and the URL, so a reload never
+    serves an old dataset's answer once its hash has been read again.
+    """
+
+    def __init__(self, max_bytes: int, max_item: int = 1 << 20) -> None:
+        self.max_bytes = max_bytes
+        self.max_item = min(max_item, max_bytes)
+        self._items: OrderedDict[str, tuple[list[tuple[bytes, bytes]], bytes]] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, etag: str) -> tuple[list[tuple[bytes, bytes]], bytes] | None:
+        """The kept response for `etag`, if any (and it becomes the most recent)."""
+        item = self._items.get(etag)
+        if item is not None:
+            self._items.move_to_end(etag)
+        return item
+
+    def put(self, etag: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """Keep a response, dropping the least recently used ones beyond the budget."""
+        if len(body) > self.max_item or etag in self._items:
+            return
+        self._items[etag] = (headers, body)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 class MemoCache:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds browsers and proxies may reuse a response without asking.",
     )
+    response_cache_mb: float = Field(
+        default=64,
+        ge=0,
+        description="Memory for recent responses, answered again without a query (0: off).",
+    )
     title: str = Field(default="tajik-timeline", description="Title shown in docs and feeds.")
 
     @field_validator("cors_origins", mode="before")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import actors, events, feeds, meta, page, places, sources
-from app.caching import CacheMiddleware
+from app.caching import CacheMiddleware, ResponseCache
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import document_errors, install_error_handlers
@@ -78,7 +78,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except DBAPIError:
             return None  # not migrated yet: the route itself will say so
 
-    app.add_middleware(CacheMiddleware, dataset_hash=dataset_hash, max_age=settings.cache_max_age)
+    responses = (
+        ResponseCache(int(settings.response_cache_mb * 1024 * 1024))
+        if settings.response_cache_mb > 0
+        else None
+    )
+    app.add_middleware(
+        CacheMiddleware,
+        dataset_hash=dataset_hash,
+        max_age=settings.cache_max_age,
+        responses=responses,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -110,6 +110,93 @@ def test_etag_and_not_modified(client):
     assert client.get("/timelinejs", headers={"If-None-Match": "*"}).status_code == 304
 
 
+@pytest.fixture
+def own_client(database_url):
+    """An app over its own copy of the fixture dataset, which a test may change."""
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.dataset import read_dataset
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.conftest import FIXTURE_DATA
+
+    engine = make_engine(database_url)
+    load(engine, read_dataset(FIXTURE_DATA))
+    settings = Settings(database_url=database_url, cors_origins=["https://example.org"])
+    with TestClient(create_app(settings)) as client:
+        yield client, engine
+    engine.dispose()
+
+
+def _delete_events_behind_the_apps_back(engine):
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        for table in ("event_relations", "figures", "citations", "event_tags"):
+            connection.execute(text(f"DELETE FROM {table}"))
+        for table in ("event_places", "event_actors", "events"):
+            connection.execute(text(f"DELETE FROM {table}"))
+
+
+def test_a_url_asked_again_is_answered_from_memory(own_client):
+    """The same dataset and URL give the same bytes, so the second answer runs no query:
+    rows removed without a reload (never done in practice) do not show through it."""
+    client, engine = own_client
+    first = client.get("/events?type=killing")
+    assert first.json()["total"] > 0
+    _delete_events_behind_the_apps_back(engine)
+    again = client.get("/events?type=killing")
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    assert client.get("/events?type=arrest").json()["total"] == 0  # a new URL is queried
+
+
+def test_kept_answers_carry_no_other_clients_cors_headers(own_client):
+    client, _ = own_client
+    mine = client.get("/events?tag=osce", headers={"Origin": "https://example.org"})
+    assert mine.headers["access-control-allow-origin"] == "https://example.org"
+    theirs = client.get("/events?tag=osce")
+    assert theirs.content == mine.content
+    assert "access-control-allow-origin" not in theirs.headers
+    assert theirs.headers["x-content-type-options"] == "nosniff"
+
+
+def test_response_memory_can_be_turned_off(database_url):
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.dataset import read_dataset
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.conftest import FIXTURE_DATA
+
+    engine = make_engine(database_url)
+    load(engine, read_dataset(FIXTURE_DATA))
+    settings = Settings(database_url=database_url, response_cache_mb=0)
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/events?type=killing").json()["total"] > 0
+        _delete_events_behind_the_apps_back(engine)
+        assert client.get("/events?type=killing").json()["items"] == []
+    engine.dispose()
+
+
+def test_response_memory_keeps_the_most_recent_within_its_budget():
+    from app.caching import ResponseCache
+
+    cache = ResponseCache(max_bytes=100, max_item=60)
+    cache.put("a", [], b"x" * 40)
+    cache.put("b", [], b"x" * 40)
+    assert cache.get("a") is not None  # now the most recent
+    cache.put("c", [], b"x" * 40)  # over budget: the least recent ("b") goes
+    assert cache.get("b") is None
+    assert cache.get("a") is not None and cache.get("c") is not None
+    cache.put("big", [], b"x" * 61)  # larger than one item may be
+    assert cache.get("big") is None
+
+
 def test_errors_carry_no_etag(client):
     response = client.get("/events?limit=0")
     assert "etag" not in response.headers
