@@ -118,6 +118,7 @@ class Options:
     datasette: bool
     datasette_venv: Path
     postgres: bool
+    sqlite: bool
     postgres_url: str | None
     postgres_max_size: int
     quick: bool
@@ -902,7 +903,8 @@ def ensure_datasette(opts: Options) -> str:
     if not binary.exists():
         subprocess.run([sys.executable, "-m", "venv", str(opts.datasette_venv)], check=True)
         pip = opts.datasette_venv / "bin" / "pip"
-        subprocess.run([str(pip), "install", "-q", "datasette"], check=True)
+        # The version the reference figures were measured with.
+        subprocess.run([str(pip), "install", "-q", "datasette==0.65.5"], check=True)
     out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
@@ -1371,6 +1373,12 @@ def parse(argv: Sequence[str] | None) -> Options:
     parser.add_argument("--no-datasette", action="store_true")
     parser.add_argument("--datasette-venv", type=Path)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--no-sqlite",
+        action="store_true",
+        help="PostgreSQL only (needs the SQLite file of an earlier run for request values); "
+        "writes results-<size>-postgresql.md",
+    )
     parser.add_argument("--postgres-url", help="a server's URL (loopback); a new db is made")
     parser.add_argument("--postgres-max-size", type=int, default=10000)
     args = parser.parse_args(argv)
@@ -1389,6 +1397,7 @@ def parse(argv: Sequence[str] | None) -> Options:
         datasette=not args.no_datasette,
         datasette_venv=(args.datasette_venv or work / ".venv-datasette").resolve(),
         postgres=not args.no_postgres,
+        sqlite=not args.no_sqlite,
         postgres_url=args.postgres_url,
         postgres_max_size=args.postgres_max_size,
         quick=quick,
@@ -1401,13 +1410,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if opts.engine == "auto" and not shutil.which("wrk"):
         print("wrk not found: throughput uses the Python engine", file=sys.stderr)
     for size in opts.sizes:
-        reports = [run_sqlite(opts, size)]
+        reports = [run_sqlite(opts, size)] if opts.sqlite else []
         if opts.postgres and size <= opts.postgres_max_size:
             pg = run_postgres(opts, size)
             if pg is not None:
                 reports.append(pg)
+        if not reports:
+            continue
         text = render(reports, opts, size)
-        (opts.work / f"results-{size}.md").write_text(text)
+        name = f"results-{size}.md" if opts.sqlite else f"results-{size}-postgresql.md"
+        (opts.work / name).write_text(text)
         print(text, flush=True)
     return 0
 
