@@ -6,6 +6,7 @@ counts always describe exactly the events `/events` returns for the same filters
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -32,36 +33,40 @@ def _facet_counts(session: Session, filters: EventFilters, size: int) -> dict[st
     conditions = event_conditions(session, filters, counting=True)
     matching = select(models.Event.id).where(*conditions)
     event = models.Event
-    total = session.scalar(select(func.count()).select_from(event).where(*conditions)) or 0
 
-    n = func.count().label("n")
-    types = session.execute(
-        select(event.type, n)
-        .where(*conditions)
-        .group_by(event.type)
-        .order_by(desc("n"), event.type)
-    ).all()
+    # Total, types and years from one pass over the matching events.
     year = extract("year", event.date_start).label("year")
-    years = session.execute(
-        select(year, func.count()).where(*conditions).group_by(year).order_by(year)
+    by_type_year = session.execute(
+        select(event.type, year, func.count()).where(*conditions).group_by(event.type, year)
     ).all()
+    types: Counter[str] = Counter()
+    years: Counter[int] = Counter()
+    for kind, start_year, count in by_type_year:
+        types[kind] += count
+        years[int(start_year)] += count
 
     def linked(link: Any, key: Any, table: Any, label: Any) -> Facet:
+        # Count by id alone, then name only the top `size`: joining names before grouping
+        # would look one up for every link row.
         count = func.count(func.distinct(link.event_id)).label("n")
-        rows = session.execute(
-            select(key, label, count)
-            .join(table, table.id == key)
+        top = session.execute(
+            select(key, count)
             .where(link.event_id.in_(matching))
-            .group_by(key, label)
+            .group_by(key)
             .order_by(desc("n"), key)
             .limit(size)
         ).all()
-        return [(str(k), str(lab), int(c)) for k, lab, c in rows]
+        ids = [k for k, _ in top]
+        labels: dict[str, str] = {
+            str(i): str(name)
+            for i, name in session.execute(select(table.id, label).where(table.id.in_(ids)))
+        }
+        return [(str(k), labels.get(str(k), str(k)), int(c)) for k, c in top]
 
     return {
-        "total": total,
-        "type": [(t, t, c) for t, c in types],
-        "year": [(str(int(y)), str(int(y)), c) for y, c in years],
+        "total": sum(types.values()),
+        "type": [(t, t, c) for t, c in sorted(types.items(), key=lambda tc: (-tc[1], tc[0]))],
+        "year": [(str(y), str(y), years[y]) for y in sorted(years)],
         "actor": linked(
             models.EventActor, models.EventActor.actor_id, models.Actor, models.Actor.name
         ),
