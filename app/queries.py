@@ -145,6 +145,11 @@ SELECTIVE = 2000
 # count stops at COUNT_LIMIT within a few hundred thousand rows at most).
 BROAD = 50_000
 
+# Words matching at most this many events give a page from the full-text index: testing
+# each event's text along the date index would read about limit / share texts (at 1M
+# events, a 0.3% word means some 17,000 texts for a page of 50).
+TEXT_PAGE_FROM_INDEX = 10_000
+
 # Counting every match of a broad filter over millions of events would cost more than the
 # page itself; counts stop here and say so (`total_exact: false`).
 COUNT_LIMIT = 10_000
@@ -329,11 +334,12 @@ def _member(
     return exists(select(link_event).where(probe))
 
 
-def _is_broad(session: Session, matching: Select[Any]) -> bool:
-    """Whether a filter matches so much that counting by walking the events reaches
-    COUNT_LIMIT sooner than reading every match from its index would."""
-    probe = select(func.count()).select_from(matching.limit(BROAD + 1).subquery())
-    return int(session.scalar(probe) or 0) > BROAD
+def _is_broad(session: Session, matching: Select[Any], limit: int = BROAD) -> bool:
+    """Whether a filter matches more than `limit` events: by default, so much that counting
+    by walking the events reaches COUNT_LIMIT sooner than reading every match from its
+    index would."""
+    probe = select(func.count()).select_from(matching.limit(limit + 1).subquery())
+    return int(session.scalar(probe) or 0) > limit
 
 
 def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnElement[bool]]:
@@ -357,9 +363,11 @@ def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnEle
     )
     rowids: list[int] = list(session.scalars(matching.limit(SELECTIVE + 1)))
     if len(rowids) > SELECTIVE:
-        if counting and not _is_broad(session, matching):
+        # Reading a page's matches from the index beats testing each event's text as the
+        # date index is walked unless the words are common (the walk then ends soon).
+        if not _is_broad(session, matching, BROAD if counting else TEXT_PAGE_FROM_INDEX):
             return [literal_column("events.rowid").in_(matching), *conditions]
-        return conditions  # common words, one page wanted: test rows as the date index is walked
+        return conditions  # common words: test rows as the date index is walked
     rare = literal_column("events.rowid").in_(rowids) if rowids else false()
     return [rare, *conditions]
 

@@ -110,6 +110,15 @@ def loaded_url(databases: DatabaseFactory) -> str:
 
 
 @pytest.fixture(scope="session")
+def uncached_client(loaded_url: str) -> Iterator[TestClient]:
+    """A client for an app that keeps no responses: every request runs its queries (for
+    tests that change how queries are planned)."""
+    app = create_app(Settings(database_url=loaded_url, response_cache_mb=0))
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
 def client(loaded_url: str) -> Iterator[TestClient]:
     """An HTTP client for the app serving the fixture dataset."""
     app = create_app(Settings(database_url=loaded_url, cors_origins=["https://example.org"]))

@@ -248,6 +248,30 @@ def test_full_text(client, q, expected):
     assert ids(client, f"q={q}") == expected
 
 
+@pytest.mark.parametrize(
+    ("selective", "from_index"),
+    [(0, 10_000), (0, 0)],
+    ids=["page-from-the-index", "text-tested-along-the-dates"],
+)
+@pytest.mark.parametrize(
+    "query", ["q=osce", "q=khor", "q=tajikistan&from=2014", "q=the&sort=-date", "q=2015"]
+)
+def test_full_text_gives_the_same_events_however_it_is_read(
+    uncached_client, monkeypatch, query, selective, from_index
+):
+    """Words are looked up as a short list of ids, read from the full-text index, or
+    tested on each event along the date index, by how many events they match; the
+    answer must not depend on which."""
+    from app import queries
+    from app.caching import MemoCache
+
+    expected = ids(uncached_client, query)
+    monkeypatch.setattr(queries, "SELECTIVE", selective)
+    monkeypatch.setattr(queries, "TEXT_PAGE_FROM_INDEX", from_index)
+    monkeypatch.setattr(queries, "memo", MemoCache())
+    assert ids(uncached_client, query) == expected
+
+
 def test_filters_combine_with_and(client):
     assert ids(client, "actor=irpt&type=ban&from=2015-09&place=Dushanbe") == ["2015-09-irpt-banned"]
     assert ids(client, "actor=irpt&type=killing") == []
@@ -288,7 +312,7 @@ WINDOWS = [
 @pytest.mark.parametrize(("start", "end"), WINDOWS)
 @pytest.mark.parametrize("limit", [1, 3, 500])
 def test_window_pages_read_one_span_class_at_a_time_find_every_overlap(
-    client, monkeypatch, start, end, limit
+    uncached_client, monkeypatch, start, end, limit
 ):
     """Broad windows are read per span class (a day, a month, a year, longer), each with
     its own lower bound; walking the pages must still give exactly the overlapping events
@@ -297,6 +321,7 @@ def test_window_pages_read_one_span_class_at_a_time_find_every_overlap(
     from app.caching import MemoCache
     from app.dates import parse_partial
 
+    client = uncached_client
     everything = client.get("/events?limit=500").json()["items"]
     low = parse_partial(start)[0].isoformat()
     high = parse_partial(end)[1].isoformat() if end else "9999-12-31"
