@@ -145,9 +145,9 @@ SELECTIVE = 2000
 # count stops at COUNT_LIMIT within a few hundred thousand rows at most).
 BROAD = 50_000
 
-# Words matching at most this many events give a page from the full-text index: testing
-# each event's text along the date index would read about limit / share texts (at 1M
-# events, a 0.3% word means some 17,000 texts for a page of 50).
+# Words matching at most this many events are read from the full-text index as a list of
+# ids: testing each event's text along the date index would read about limit / share
+# texts (at 1M events, a 0.3% word means some 17,000 texts for a page of 50).
 TEXT_PAGE_FROM_INDEX = 10_000
 
 # Counting every match of a broad filter over millions of events would cost more than the
@@ -361,15 +361,32 @@ def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnEle
         .select_from(text("events_fts"))
         .where(text("events_fts MATCH :phrase").bindparams(phrase=phrase))
     )
-    rowids: list[int] = list(session.scalars(matching.limit(SELECTIVE + 1)))
-    if len(rowids) > SELECTIVE:
-        # Reading a page's matches from the index beats testing each event's text as the
-        # date index is walked unless the words are common (the walk then ends soon).
-        if not _is_broad(session, matching, BROAD if counting else TEXT_PAGE_FROM_INDEX):
-            return [literal_column("events.rowid").in_(matching), *conditions]
-        return conditions  # common words: test rows as the date index is walked
-    rare = literal_column("events.rowid").in_(rowids) if rowids else false()
-    return [rare, *conditions]
+    # One full-text lookup per dataset and words, shared by pages and counts: for a rare
+    # word made of common trigrams it is the costliest part of the request.
+    found = memo.get(
+        ("fts", *dataset_key(session, phrase)), lambda: _text_matches(session, matching)
+    )
+    rowid: ColumnElement[Any] = literal_column("events.rowid")
+    if isinstance(found, list):
+        return [rowid.in_(found) if found else false(), *conditions]
+    if found is not None:
+        # Too many ids to bind one by one: one JSON array, unpacked by SQLite.
+        ids: Select[Any] = select(literal_column("value")).select_from(
+            func.json_each(bindparam("fts_rowids", found))
+        )
+        return [rowid.in_(ids), *conditions]
+    if counting and not _is_broad(session, matching):
+        return [rowid.in_(matching), *conditions]  # read every match from the index
+    return conditions  # common words: test rows as the date index is walked
+
+
+def _text_matches(session: Session, matching: Select[Any]) -> list[int] | str | None:
+    """The rowids of the events the words match: a list up to SELECTIVE, a JSON array up
+    to TEXT_PAGE_FROM_INDEX (smaller to keep), None for more."""
+    found = list(session.scalars(matching.limit(TEXT_PAGE_FROM_INDEX + 1)))
+    if len(found) <= SELECTIVE:
+        return found
+    return json.dumps(found, separators=(",", ":")) if len(found) <= TEXT_PAGE_FROM_INDEX else None
 
 
 # The columns of a list item, in the order `EventRow` names them.
