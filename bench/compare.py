@@ -217,7 +217,7 @@ class Http:
                 self.conn.close()
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
                 if attempt == 2:
-                    raise
+                    raise BenchError(f"no complete answer for {path[:80]}") from None
                 continue
             if response.status != 200:
                 raise BenchError(f"{response.status} for {path[:80]}")
@@ -941,7 +941,10 @@ def prepare(opts: Options, size: int) -> tuple[Path, Path, dict[str, Any]]:
         and previous.get("signature") == signature
         and loaded_hash(db) == previous.get("dataset_hash")
     ):
-        print(f"[{size}] reusing {db} (loaded before)", file=sys.stderr, flush=True)
+        print(f"[{size}] reusing {db} (loaded before; migrating)", file=sys.stderr, flush=True)
+        env = {**os.environ, "TIMELINE_DATABASE_URL": f"sqlite:///{db}"}
+        command = [sys.executable, "-m", "app.cli", "migrate"]
+        subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
         return data, db, {**previous, "reused": True}
     print(f"[{size}] timeline load --data {data} -> {db}", file=sys.stderr, flush=True)
     started = time.perf_counter()
