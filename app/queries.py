@@ -149,6 +149,8 @@ BROAD = 50_000
 # ids: testing each event's text along the date index would read about limit / share
 # texts (at 1M events, a 0.3% word means some 17,000 texts for a page of 50).
 TEXT_PAGE_FROM_INDEX = 10_000
+# Testing an event's text along the date index costs about this many rowid lookups.
+WALK_COST = 5
 
 # Counting every match of a broad filter over millions of events would cost more than the
 # page itself; counts stop here and say so (`total_exact: false`).
@@ -156,12 +158,22 @@ COUNT_LIMIT = 10_000
 memo = MemoCache()
 
 
-_META = select(models.DatasetMeta.dataset_hash, models.DatasetMeta.max_span_days).where(
-    models.DatasetMeta.id == 1
-)
+_META = select(
+    models.DatasetMeta.dataset_hash,
+    models.DatasetMeta.max_span_days,
+    models.DatasetMeta.event_count,
+).where(models.DatasetMeta.id == 1)
 
 
-def dataset_meta(session: Session) -> tuple[str | None, int]:
+class Meta(NamedTuple):
+    """What the request's transaction sees of the loaded dataset."""
+
+    dataset_hash: str | None
+    max_span_days: int
+    event_count: int
+
+
+def dataset_meta(session: Session) -> Meta:
     """The loaded dataset's hash and longest span, as this request's transaction sees them.
 
     Read once per transaction: every memo key needs it.
@@ -170,14 +182,14 @@ def dataset_meta(session: Session) -> tuple[str | None, int]:
     cached = session.info.get("dataset_meta")
     if cached is None or cached[0] is not transaction or transaction is None:
         rows = fetch(session, statement(session, "dataset_meta", lambda: _META))
-        meta = (rows[0][0], int(rows[0][1])) if rows else (None, 0)
+        meta = Meta(rows[0][0], int(rows[0][1]), int(rows[0][2])) if rows else Meta(None, 0, 0)
         session.info["dataset_meta"] = cached = (session.get_transaction(), meta)
     return cached[1]
 
 
 def dataset_key(session: Session, filters: object) -> tuple[object, ...]:
     """A memo key: which database, which loaded dataset, which filters."""
-    return (str(session.get_bind().engine.url), dataset_meta(session)[0], filters)
+    return (str(session.get_bind().engine.url), dataset_meta(session).dataset_hash, filters)
 
 
 def event_conditions(
@@ -236,7 +248,7 @@ def _span_class_arms(
     assert start is not None
     event = models.Event
     arms = []
-    for k, days in enumerate((*SPAN_CLASS_DAYS, dataset_meta(session)[1])):
+    for k, days in enumerate((*SPAN_CLASS_DAYS, dataset_meta(session).max_span_days)):
         floor = start - timedelta(days=min(days, (start - date.min).days))
         arms.append(
             select(event.date_start, event.date_end, event.id).where(
@@ -297,7 +309,7 @@ def _build_conditions(
 
 
 def _earliest_start(session: Session, window_start: date) -> date:
-    span = dataset_meta(session)[1]
+    span = dataset_meta(session).max_span_days
     return window_start - timedelta(days=min(span, (window_start - date.min).days))
 
 
@@ -363,16 +375,19 @@ def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnEle
     )
     # One full-text lookup per dataset and words, shared by pages and counts: for a rare
     # word made of common trigrams it is the costliest part of the request.
-    found = memo.get(
-        ("fts", *dataset_key(session, phrase)), lambda: _text_matches(session, matching)
-    )
+    key = ("fts", *dataset_key(session, phrase))
+    found = memo.get(key, lambda: _text_matches(session, matching))
     rowid: ColumnElement[Any] = literal_column("events.rowid")
     if isinstance(found, list):
         return [rowid.in_(found) if found else false(), *conditions]
-    if found is not None:
+    # A page read from the list costs about one row per match; a walk along the dates
+    # about WALK_COST / share rows (matches * share = 50 near sqrt(50 * WALK_COST * N)).
+    events = max(dataset_meta(session).event_count, 1)
+    page_from_list = found is not None and found[0] ** 2 <= 50 * WALK_COST * events
+    if found is not None and (counting or page_from_list):
         # Too many ids to bind one by one: one JSON array, unpacked by SQLite.
         ids: Select[Any] = select(literal_column("value")).select_from(
-            func.json_each(bindparam("fts_rowids", found))
+            func.json_each(bindparam("fts_rowids", found[1]))
         )
         return [rowid.in_(ids), *conditions]
     if counting and not _is_broad(session, matching):
@@ -380,13 +395,15 @@ def _text_conditions(session: Session, q: str, counting: bool) -> list[ColumnEle
     return conditions  # common words: test rows as the date index is walked
 
 
-def _text_matches(session: Session, matching: Select[Any]) -> list[int] | str | None:
-    """The rowids of the events the words match: a list up to SELECTIVE, a JSON array up
-    to TEXT_PAGE_FROM_INDEX (smaller to keep), None for more."""
+def _text_matches(session: Session, matching: Select[Any]) -> list[int] | tuple[int, str] | None:
+    """The rowids of the events the words match: a list up to SELECTIVE, their number and
+    a JSON array up to TEXT_PAGE_FROM_INDEX (smaller to keep), None for more."""
     found = list(session.scalars(matching.limit(TEXT_PAGE_FROM_INDEX + 1)))
     if len(found) <= SELECTIVE:
         return found
-    return json.dumps(found, separators=(",", ":")) if len(found) <= TEXT_PAGE_FROM_INDEX else None
+    if len(found) > TEXT_PAGE_FROM_INDEX:
+        return None
+    return len(found), json.dumps(found, separators=(",", ":"))
 
 
 # The columns of a list item, in the order `EventRow` names them.

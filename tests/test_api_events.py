@@ -249,15 +249,15 @@ def test_full_text(client, q, expected):
 
 
 @pytest.mark.parametrize(
-    ("selective", "from_index"),
-    [(0, 10_000), (0, 0)],
-    ids=["page-from-the-index", "text-tested-along-the-dates"],
+    ("selective", "from_index", "walk_cost"),
+    [(0, 10_000, 5), (0, 10_000, 0), (0, 0, 5)],
+    ids=["page-from-the-index", "count-from-the-index", "text-tested-along-the-dates"],
 )
 @pytest.mark.parametrize(
     "query", ["q=osce", "q=khor", "q=tajikistan&from=2014", "q=the&sort=-date", "q=2015"]
 )
 def test_full_text_gives_the_same_events_however_it_is_read(
-    uncached_client, monkeypatch, query, selective, from_index
+    uncached_client, monkeypatch, query, selective, from_index, walk_cost
 ):
     """Words are looked up as a short list of ids, read from the full-text index, or
     tested on each event along the date index, by how many events they match; the
@@ -268,6 +268,7 @@ def test_full_text_gives_the_same_events_however_it_is_read(
     expected = ids(uncached_client, query)
     monkeypatch.setattr(queries, "SELECTIVE", selective)
     monkeypatch.setattr(queries, "TEXT_PAGE_FROM_INDEX", from_index)
+    monkeypatch.setattr(queries, "WALK_COST", walk_cost)
     monkeypatch.setattr(queries, "memo", MemoCache())
     assert ids(uncached_client, query) == expected
 
