@@ -99,7 +99,9 @@ class CacheMiddleware:
                 chunks.append(message.get("body", b""))
                 if responses is None or sum(map(len, chunks)) > responses.max_item:
                     chunks = None  # too big to keep (a long CSV export, say)
-                elif not message.get("more_body", False):
+                elif not message.get("more_body", False) and _read(scope) == current:
+                    # Only an answer computed from the dataset the key names: a reload
+                    # since the hash was last read must not be kept under the old one.
                     responses.put(etag, kept_headers, b"".join(chunks))
             await send(message)
 
@@ -112,6 +114,12 @@ class CacheMiddleware:
         for part in (__version__, dataset_hash, scope["path"], query):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
         return f'W/"{digest.hexdigest()[:32]}"'
+
+
+def _read(scope: Scope) -> object:
+    """The dataset hash the request's own transaction read (`queries.dataset_meta`)."""
+    state = scope.get("state") or {}
+    return state.get("dataset_hash") if isinstance(state, dict) else None
 
 
 def _matches(header: str | None, etag: str) -> bool:

@@ -184,6 +184,9 @@ def dataset_meta(session: Session) -> Meta:
         rows = fetch(session, statement(session, "dataset_meta", lambda: _META))
         meta = Meta(rows[0][0], int(rows[0][1]), int(rows[0][2])) if rows else Meta(None, 0, 0)
         session.info["dataset_meta"] = cached = (session.get_transaction(), meta)
+        state = session.info.get("request_state")
+        if state is not None:
+            state.dataset_hash = meta.dataset_hash  # see CacheMiddleware
     return cached[1]
 
 

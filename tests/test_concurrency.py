@@ -42,7 +42,11 @@ def renamed_dataset(tmp_path: Path) -> Path:
     return root
 
 
-def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path):
+@pytest.mark.parametrize("response_cache", ["0", "64"], ids=["queries", "response-cache"])
+def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path, response_cache):
+    """Every answer holds one whole dataset. With the response cache off, every request
+    runs its queries, so readers see both datasets; with it on, an answer may be up to a
+    second old, and once reloads stop the last dataset is served within that second."""
     engine = make_engine(database_url)
     first, second = read_dataset(FIXTURE_DATA), read_dataset(renamed_dataset(tmp_path))
     load(engine, first)
@@ -51,7 +55,11 @@ def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path):
         frozenset(e.record.id for e in second.events): "second",
     }
     port = free_port()
-    env = {**os.environ, "TIMELINE_DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "TIMELINE_DATABASE_URL": database_url,
+        "TIMELINE_RESPONSE_CACHE_MB": response_cache,
+    }
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
         [
@@ -104,10 +112,42 @@ def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path):
         stop.set()
         for reader in readers:
             reader.join(timeout=60)
+        time.sleep(1.5)  # the cache reads the dataset hash again at most once a second
+        final = httpx.get(f"{base}/events?limit=500", timeout=30).json()
+        assert versions.get(frozenset(item["id"] for item in final["items"])) == "first"
     finally:
         server.terminate()
         server.wait(timeout=30)
         log.close()
         engine.dispose()
     assert problems == [], (tmp_path / "server.log").read_text()[-2000:]
-    assert {"first", "second"} <= set(seen)
+    if response_cache == "0":
+        assert {"first", "second"} <= set(seen)
+
+
+def test_an_answer_read_from_a_newer_dataset_is_not_kept_under_the_old_one(
+    database_url, tmp_path, monkeypatch
+):
+    """The cache keys answers by the dataset hash it last read (at most once a second);
+    a request that ran after a reload it has not noticed yet must not be kept under the
+    old hash, or the old dataset's key would serve the new dataset's answer for good."""
+    from fastapi.testclient import TestClient
+
+    from app.caching import CacheMiddleware
+    from app.config import Settings
+    from app.main import create_app
+
+    monkeypatch.setattr(CacheMiddleware, "HASH_TTL", 3600.0)  # never notices a reload
+    engine = make_engine(database_url)
+    first, second = read_dataset(FIXTURE_DATA), read_dataset(renamed_dataset(tmp_path))
+    load(engine, first)
+    expected = sorted(e.record.id for e in first.events)
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        assert client.get("/health").status_code == 200  # the cache reads the hash now
+        load(engine, second)
+        newer = client.get("/events?limit=500").json()
+        assert sorted(i["id"] for i in newer["items"]) == sorted(e.record.id for e in second.events)
+        load(engine, first)
+        again = client.get("/events?limit=500").json()
+        assert sorted(i["id"] for i in again["items"]) == expected
+    engine.dispose()

@@ -28,6 +28,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Being async, this dependency costs no trip through the thread pool.
     """
     session: Session = request.app.state.sessions()
+    # Where `dataset_meta` notes the dataset this request read: the response cache keeps
+    # only answers computed from the dataset its key names.
+    session.info["request_state"] = request.state
     try:
         yield session
     finally:

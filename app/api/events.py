@@ -19,7 +19,14 @@ from app import models
 from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
 from app.errors import NotFound
 from app.prepared import fetch, statement
-from app.queries import EVENT_COLUMNS, count_events, event_row, load_related, page_events
+from app.queries import (
+    EVENT_COLUMNS,
+    count_events,
+    dataset_meta,
+    event_row,
+    load_related,
+    page_events,
+)
 from app.schemas import ErrorResponse, EventDetail, EventSummary, Page, event_summaries
 
 router = APIRouter(tags=["events"])
@@ -56,6 +63,7 @@ def list_events(
 def get_event(event_id: str, session: SessionDep) -> JSONBody:
     """One event with its actors and roles, places (with parents), citations with their
     verbatim quotes, each source's figures, and related events."""
+    dataset_meta(session)  # which dataset this answer comes from (for the response cache)
     rows = _rows(session, "event")(event_id=event_id)
     if not rows:
         raise NotFound("event", event_id)
