@@ -18,6 +18,7 @@ from app.dataset import Dataset, dataset_hash, read_dataset, verify_quotes
 from app.db import make_engine
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
+from app.rows import read_rows
 
 
 def _migrations_dir() -> Path:
@@ -64,9 +65,9 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
         if loaded is not None and loaded == dataset_hash(root):
             migrate(engine)
             return LoadResult(False, loaded, int(count or 0))
-    dataset = read_dataset(root)
-    migrate(engine)
-    return replace_dataset(engine, dataset, force=force)
+    with read_rows(root) as rows:
+        migrate(engine)
+        return replace_dataset(engine, rows, force=force)
 
 
 def _report_invalid(exc: InvalidDataset) -> int:

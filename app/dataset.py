@@ -11,11 +11,11 @@ import gc
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
+from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -31,7 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.dates import DateError, Span, parse_edtf
 from app.errors import DatasetError, InvalidDataset
-from app.text import name_key
+from app.text import text_key
 from app.yamlfile import (
     LineDict,
     LineList,
@@ -103,7 +103,7 @@ PLACE_PATH_MAX = 2000  # places.path
 
 
 def _key_fits(value: str) -> str:
-    if len(name_key(value)) > NAME_KEY_MAX:
+    if len(text_key(value)) > NAME_KEY_MAX:  # = name_key(value), faster for titles
         raise ValueError(f"too long: its search key would exceed {NAME_KEY_MAX} characters")
     return value
 
@@ -277,15 +277,97 @@ class EventRecord(Record):
 
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Located(Generic[R]):
-    """A validated record, its file and its position in that file's list."""
+@dataclass(frozen=True, slots=True)
+class Located(Generic[T]):
+    """A validated record (or what the checks need of it), its file and its position in
+    that file's list."""
 
-    record: R
+    record: T
     file: str
     index: int
+
+
+class Entities(NamedTuple):
+    """The records that events refer to, read before any event."""
+
+    sources: list[Located[SourceRecord]]
+    actors: list[Located[ActorRecord]]
+    places: list[Located[PlaceRecord]]
+
+
+class KnownIds(NamedTuple):
+    """The ids an event may refer to, besides other events."""
+
+    sources: set[str]
+    actors: set[str]
+    places: set[str]
+
+    @classmethod
+    def of(cls, entities: Entities) -> KnownIds:
+        return cls(
+            {item.record.id for item in entities.sources},
+            {item.record.id for item in entities.actors},
+            {item.record.id for item in entities.places},
+        )
+
+
+Problem = tuple[list[int | str], str]  # (where in the record, message)
+
+
+class CheckedEvents(NamedTuple):
+    """One events file, as the last checks need it (by position in the file): event ids,
+    links between events, and the problems `check_events` found.
+
+    A few small lists instead of the records: the loader checks big datasets' files in
+    worker processes and keeps only this.
+    """
+
+    file: str
+    ids: list[str]
+    related: dict[int, list[str]]
+    problems: dict[int, list[Problem]]
+
+
+def check_events(file: str, events: Sequence[EventRecord], known: KnownIds) -> CheckedEvents:
+    """Check what can be checked of one valid file's events on their own."""
+    ids: list[str] = []
+    related: dict[int, list[str]] = {}
+    problems: dict[int, list[Problem]] = {}
+    for index, event in enumerate(events):
+        ids.append(event.id)
+        if event.related:
+            related[index] = event.related
+        found = list(_event_problems(event, known))
+        if found:
+            problems[index] = found
+    return CheckedEvents(file, ids, related, problems)
+
+
+def _event_problems(event: EventRecord, known: KnownIds) -> Iterator[Problem]:
+    seen_actors: set[tuple[str, str]] = set()
+    for i, ref in enumerate(event.actors):
+        if ref.actor not in known.actors:
+            yield ["actors", i, "actor"], f"unknown actor {ref.actor!r}"
+        if (ref.actor, ref.role) in seen_actors:
+            yield ["actors", i], f"actor {ref.actor!r} listed twice as {ref.role!r}"
+        seen_actors.add((ref.actor, ref.role))
+    for i, place in enumerate(event.places):
+        if place not in known.places:
+            yield ["places", i], f"unknown place {place!r}"
+        if place in event.places[:i]:
+            yield ["places", i], f"place {place!r} listed twice"
+    for i, tag in enumerate(event.tags):
+        if tag in event.tags[:i]:
+            yield ["tags", i], f"tag {tag!r} listed twice"
+    for i, citation in enumerate(event.citations):
+        if citation.source not in known.sources:
+            yield ["citations", i, "source"], f"unknown source {citation.source!r}"
+    for i, figure in enumerate(event.figures):
+        if figure.source not in known.sources:
+            yield ["figures", i, "source"], f"unknown source {figure.source!r}"
 
 
 @dataclass
@@ -341,13 +423,23 @@ def _short(message: str) -> str:
     return message if len(message) <= 300 else message[:297] + "..."
 
 
-class _Reader:
+class DatasetReader:
+    """Reads one dataset directory: hashes every file and keeps every problem found.
+
+    `read_dataset` uses it whole; the loader uses its parts to parse event files in
+    worker processes (`parse`) while this process reads, hashes and finally checks.
+    """
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.errors: list[DatasetError] = []
         self.digest = hashlib.sha256()
         self.files: list[str] = []
         self.positions: dict[str, LineList] = {}
+
+    @property
+    def hash(self) -> str:
+        return self.digest.hexdigest()
 
     def error(
         self, file: str, line: int | None, entry: str | None, field: str | None, message: str
@@ -358,33 +450,65 @@ class _Reader:
         raw: LineDict = positioned(self.root, item.file, self.positions)[item.index]
         return raw
 
-    def read_text(self, path: Path) -> str | None:
+    def read_text(self, path: Path) -> str | DatasetError:
+        """The text of `path`, added to the hash; or why it cannot be read (not recorded)."""
         name = path.relative_to(self.root).as_posix()
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            self.error(name, None, None, None, "file not found")
-            return None
+            return DatasetError(name, None, None, None, "file not found")
         except OSError as exc:
-            self.error(name, None, None, None, f"cannot read file: {exc.strerror}")
-            return None
+            return DatasetError(name, None, None, None, f"cannot read file: {exc.strerror}")
         self.files.append(name)
         self.digest.update(name.encode() + b"\0" + data + b"\0")
         try:
             return decode_yaml(data)
         except YamlProblem as exc:
-            self.error(name, exc.line, None, None, exc.message)
-            return None
+            return DatasetError(name, exc.line, None, None, exc.message)
 
     def records(self, path: Path, model: type[R]) -> Iterator[Located[R]]:
         text = self.read_text(path)
-        if text is None:
+        if isinstance(text, DatasetError):
+            self.errors.append(text)
             return
-        name = path.relative_to(self.root).as_posix()
+        yield from self.parse(path.relative_to(self.root).as_posix(), text, model)
+
+    def parse(self, name: str, text: str, model: type[R]) -> Iterator[Located[R]]:
+        """The valid records of one file's text; its problems go to `errors`."""
         try:
             yield from self._fast_records(name, text, model)
         except NeedsPositions:
             yield from self._slow_records(name, text, model)
+
+    def read_entities(self) -> Entities:
+        """Sources, actors and places; raises `InvalidDataset` if `root` is no directory."""
+        if not self.root.is_dir():
+            raise InvalidDataset(
+                [DatasetError(str(self.root), None, None, None, "not a directory")]
+            )
+        return Entities(
+            list(self.records(self.root / "sources.yaml", SourceRecord)),
+            list(self.records(self.root / "actors.yaml", ActorRecord)),
+            list(self.records(self.root / "places.yaml", PlaceRecord)),
+        )
+
+    def event_files(self) -> list[Path]:
+        """The events files in reading order (a missing directory is a problem)."""
+        if not (self.root / "events").is_dir():
+            self.error("events/", None, None, None, "directory not found")
+            return []
+        return _event_files(self.root)
+
+    def check(self, entities: Entities, events: Sequence[CheckedEvents]) -> None:
+        """Raise `InvalidDataset` with every problem found, references included.
+
+        `events`: each events file's `check_events`, in reading order; needed only when no
+        problem was found before (see `_read_dataset`)."""
+        # Cross-references are only meaningful when every file could be read whole.
+        if not self.errors:
+            _check_references(self, *entities, events)
+        if self.errors:
+            raise InvalidDataset(self.errors)
 
     @staticmethod
     def _fast_records(name: str, text: str, model: type[R]) -> list[Located[R]]:
@@ -486,39 +610,34 @@ def dataset_hash(root: Path) -> str | None:
 
 
 def _read_dataset(root: Path) -> Dataset:
-    reader = _Reader(root)
-    if not root.is_dir():
-        raise InvalidDataset([DatasetError(str(root), None, None, None, "not a directory")])
-    sources = list(reader.records(root / "sources.yaml", SourceRecord))
-    actors = list(reader.records(root / "actors.yaml", ActorRecord))
-    places = list(reader.records(root / "places.yaml", PlaceRecord))
+    reader = DatasetReader(root)
+    entities = reader.read_entities()
+    known = KnownIds.of(entities)
     events: list[Located[EventRecord]] = []
-    if not (root / "events").is_dir():
-        reader.error("events/", None, None, None, "directory not found")
-    else:
-        for path in _event_files(root):
-            events.extend(reader.records(path, EventRecord))
-    # Cross-references are only meaningful when every file could be read whole.
-    if not reader.errors:
-        _check_references(reader, sources, actors, places, events)
-    if reader.errors:
-        raise InvalidDataset(reader.errors)
+    checked: list[CheckedEvents] = []
+    for path in reader.event_files():
+        records = list(reader.records(path, EventRecord))
+        events += records
+        if not reader.errors:  # else the references are not checked
+            name = path.relative_to(root).as_posix()
+            checked.append(check_events(name, [item.record for item in records], known))
+    reader.check(entities, checked)
     return Dataset(
-        sources,
-        actors,
-        places,
+        *entities,
         events,
-        reader.digest.hexdigest(),
+        reader.hash,
         reader.files,
         root=root,
         _positions=reader.positions,
     )
 
 
-def _check_unique(reader: _Reader, kind: str, items: list[Located[Any]]) -> dict[str, Any]:
+def _check_unique(
+    reader: DatasetReader, kind: str, items: Iterable[tuple[str, Located[Any]]]
+) -> dict[str, Located[Any]]:
+    """The first item of each id; the others are problems."""
     seen: dict[str, Located[Any]] = {}
-    for item in items:
-        identifier = item.record.id
+    for identifier, item in items:
         if identifier in seen:
             first = seen[identifier]
             reader.error(
@@ -530,20 +649,33 @@ def _check_unique(reader: _Reader, kind: str, items: list[Located[Any]]) -> dict
             )
         else:
             seen[identifier] = item
-    return {key: value.record for key, value in seen.items()}
+    return seen
 
 
 def _check_references(
-    reader: _Reader,
+    reader: DatasetReader,
     sources: list[Located[SourceRecord]],
     actors: list[Located[ActorRecord]],
     places: list[Located[PlaceRecord]],
-    events: list[Located[EventRecord]],
+    events: Sequence[CheckedEvents],
 ) -> None:
-    source_ids = _check_unique(reader, "source", sources)
-    actor_ids = _check_unique(reader, "actor", actors)
-    place_ids = _check_unique(reader, "place", places)
-    event_ids = _check_unique(reader, "event", events)
+    _check_unique(reader, "source", ((item.record.id, item) for item in sources))
+    _check_unique(reader, "actor", ((item.record.id, item) for item in actors))
+    place_ids = {
+        key: item.record
+        for key, item in _check_unique(
+            reader, "place", ((item.record.id, item) for item in places)
+        ).items()
+    }
+    event_ids = _check_unique(
+        reader,
+        "event",
+        (
+            (identifier, Located(None, checked.file, index))
+            for checked in events
+            for index, identifier in enumerate(checked.ids)
+        ),
+    )
 
     for item in places:
         parent = item.record.parent
@@ -557,52 +689,29 @@ def _check_references(
             )
     _check_place_cycles(reader, places, place_ids)
 
-    for located in events:
-        event = located.record
-
-        def problem(
-            loc: list[int | str], message: str, located: Located[EventRecord] = located
-        ) -> None:
-            reader.error(
-                located.file,
-                _line_of(reader.raw(located), loc, reader.raw(located).line),
-                located.record.id,
-                _field_path(loc),
-                message,
-            )
-
-        seen_actors: set[tuple[str, str]] = set()
-        for i, ref in enumerate(event.actors):
-            if ref.actor not in actor_ids:
-                problem(["actors", i, "actor"], f"unknown actor {ref.actor!r}")
-            if (ref.actor, ref.role) in seen_actors:
-                problem(["actors", i], f"actor {ref.actor!r} listed twice as {ref.role!r}")
-            seen_actors.add((ref.actor, ref.role))
-        for i, place in enumerate(event.places):
-            if place not in place_ids:
-                problem(["places", i], f"unknown place {place!r}")
-            if place in event.places[:i]:
-                problem(["places", i], f"place {place!r} listed twice")
-        for i, tag in enumerate(event.tags):
-            if tag in event.tags[:i]:
-                problem(["tags", i], f"tag {tag!r} listed twice")
-        for i, citation in enumerate(event.citations):
-            if citation.source not in source_ids:
-                problem(["citations", i, "source"], f"unknown source {citation.source!r}")
-        for i, figure in enumerate(event.figures):
-            if figure.source not in source_ids:
-                problem(["figures", i, "source"], f"unknown source {figure.source!r}")
-        for i, related in enumerate(event.related):
-            if related == event.id:
-                problem(["related", i], "an event cannot be related to itself")
-            elif related not in event_ids:
-                problem(["related", i], f"unknown event {related!r}")
-            elif related in event.related[:i]:
-                problem(["related", i], f"event {related!r} listed twice")
+    for checked in events:
+        for index in sorted(checked.problems.keys() | checked.related.keys()):
+            event_id = checked.ids[index]
+            problems = list(checked.problems.get(index, []))
+            related = checked.related.get(index, [])
+            for i, other in enumerate(related):
+                if other == event_id:
+                    problems.append((["related", i], "an event cannot be related to itself"))
+                elif other not in event_ids:
+                    problems.append((["related", i], f"unknown event {other!r}"))
+                elif other in related[:i]:
+                    problems.append((["related", i], f"event {other!r} listed twice"))
+            if not problems:
+                continue
+            raw = reader.raw(Located(None, checked.file, index))  # parsed again: rare
+            for loc, message in problems:
+                reader.error(
+                    checked.file, _line_of(raw, loc, raw.line), event_id, _field_path(loc), message
+                )
 
 
 def _check_place_cycles(
-    reader: _Reader, places: list[Located[PlaceRecord]], place_ids: dict[str, PlaceRecord]
+    reader: DatasetReader, places: list[Located[PlaceRecord]], place_ids: dict[str, PlaceRecord]
 ) -> None:
     reported: set[str] = set()
     for item in places:

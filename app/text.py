@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CYRILLIC = {
     "а": "a",
@@ -124,6 +125,20 @@ def name_key(value: str) -> str:
         while double in text:
             text = text.replace(double, single)
     return text
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_key(word: str) -> str:
+    return name_key(word)
+
+
+def text_key(value: str) -> str:
+    """`name_key(value)`, word by word through a cache: for long texts, which repeat words.
+
+    Equal because keying never joins or splits across whitespace: every character folds on
+    its own, whitespace always becomes a word break, and the skeleton rewrites letters only.
+    """
+    return " ".join(filter(None, map(_word_key, value.split())))
 
 
 def search_words(value: str) -> list[str]:

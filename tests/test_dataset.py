@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from app.dataset import read_dataset, verify_quotes
 from app.errors import DatasetError, InvalidDataset
+from app.rows import PARALLEL_BYTES, DatasetRows, _default_workers, dataset_rows, read_rows
 from tests.conftest import FIXTURE_ARCHIVE, FIXTURE_DATA
 from tests.factories import add_events, copy_fixture, event
 
@@ -200,3 +204,114 @@ def test_verify_quotes_reports_paraphrase(tmp_path):
         ("events/extra.yaml", 8, "2015-03-test-event", "citations[0].quote")
     ]
     assert problems[0].message == "quote not found in alpha-2017's archive: 'Quvvatov was killed'"
+
+
+# --- the loader's row reader: the same checks, in worker processes for big datasets -----
+
+
+def flat(rows: DatasetRows) -> dict[str, list[tuple[object, ...]]]:
+    """Every table's rows, whichever way the events were split into chunks."""
+    tables = {
+        "sources": rows.sources,
+        "actors": rows.actors,
+        "actor_names": rows.actor_names,
+        "places": rows.places,
+        "place_names": rows.place_names,
+    }
+    for chunk in rows.event_chunks():
+        for name in (
+            "events",
+            "event_actors",
+            "event_places",
+            "event_tags",
+            "citations",
+            "figures",
+            "event_relations",
+        ):
+            tables.setdefault(name, []).extend(getattr(chunk, name))
+    return tables
+
+
+def test_rows_built_in_workers_equal_rows_built_here(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the spool goes
+    dataset = read_dataset(FIXTURE_DATA)
+    from_records = dataset_rows(dataset)
+    here = read_rows(FIXTURE_DATA, workers=0)
+    in_workers = read_rows(FIXTURE_DATA, workers=2)  # forced: the fixture is small
+    assert here.hash == in_workers.hash == from_records.hash == dataset.hash
+    assert flat(here) == flat(in_workers) == flat(from_records)
+    assert here.event_count == in_workers.event_count == from_records.event_count == 15
+    assert here.max_span_days == in_workers.max_span_days == from_records.max_span_days > 0
+    # Workers leave each events file's rows in a spool file, deleted with the rows.
+    assert len(in_workers.events) == len(dataset.files) - 3
+    assert all(isinstance(chunk, Path) for chunk in in_workers.events)
+    assert list(tmp_path.iterdir()) != []
+    del in_workers
+    assert list(tmp_path.iterdir()) == []
+
+
+def errors_when(read: Callable[[], object]) -> list[DatasetError]:
+    with pytest.raises(InvalidDataset) as info:
+        read()
+    return info.value.errors
+
+
+def test_workers_report_problems_exactly_as_read_dataset(tmp_path, monkeypatch):
+    root = copy_fixture(tmp_path)
+    events = root / "events"
+    # A schema problem (found in a worker, on the slow path), bytes that are not UTF-8
+    # (found while reading, here), and a YAML syntax error, in three files in that order.
+    (events / "2014.yaml").write_text(
+        (events / "2014.yaml")
+        .read_text()
+        .replace("date: 2014-05\n  type: armed_clash", "date: 2014-13\n  type: riot")
+    )
+    (events / "2015.yaml").write_bytes(b"- id: caf\xe9\n")
+    (events / "2016.yaml").write_text("- id: x\n  title: [\n")
+    expected = errors_when(lambda: read_dataset(root))
+    assert [(e.file, e.line) for e in expected] == [
+        ("events/2014.yaml", 3),
+        ("events/2014.yaml", 4),
+        ("events/2015.yaml", 1),
+        ("events/2016.yaml", 3),
+    ]
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    assert errors_when(lambda: read_rows(root, workers=2)) == expected
+    assert list(spool.iterdir()) == []  # the rows of the valid files are gone too
+    assert errors_when(lambda: read_rows(root, workers=0)) == expected
+
+
+def test_workers_report_reference_problems_exactly_as_read_dataset(tmp_path):
+    root = copy_fixture(tmp_path)
+    add_events(
+        root,
+        event(id="2015-09-irpt-banned"),
+        event(id="three", actors=[{"actor": "nobody", "role": "victim"}], related=["nothing"]),
+    )
+    expected = errors_when(lambda: read_dataset(root))
+    assert [(e.file, e.line, e.entry, e.field) for e in expected] == [
+        ("events/extra.yaml", 1, "2015-09-irpt-banned", "id"),
+        ("events/extra.yaml", 18, "three", "actors[0].actor"),
+        ("events/extra.yaml", 21, "three", "related[0]"),
+    ]
+    assert errors_when(lambda: read_rows(root, workers=2)) == expected
+
+
+def test_every_corpus_case_is_reported_the_same_by_the_row_reader(tmp_path):
+    from tests.test_corpus import CASES  # here: test_corpus imports this module
+
+    for number, broken in enumerate(c for c in CASES if not c.isolate):
+        root = broken.materialize(tmp_path / str(number))
+        assert errors_when(lambda root=root: read_rows(root, workers=0)) == errors_of(root), (
+            broken.name
+        )
+
+
+def test_parallel_reading_starts_only_for_big_datasets(tmp_path):
+    assert _default_workers(sorted((FIXTURE_DATA / "events").iterdir())) == 0
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as handle:
+        handle.truncate(PARALLEL_BYTES)  # sparse: its size is all that counts
+    assert _default_workers([big]) == (1 if (os.cpu_count() or 1) > 1 else 0)

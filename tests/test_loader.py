@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app import models
-from app.cli import load
+from app.cli import load, migrate
 from app.dataset import read_dataset
+from app.dates import span_class
+from app.db import make_engine
 from app.loader import replace_dataset
+from app.rows import read_rows
 from tests.conftest import FIXTURE_DATA
 from tests.factories import add_events, copy_fixture, event
 
@@ -67,6 +70,20 @@ def test_load_fills_every_table(engine):
         "2015-09-30",
         True,
     )
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_each_event_is_loaded_with_the_span_class_of_its_dates(engine, workers):
+    migrate(engine)
+    with read_rows(FIXTURE_DATA, workers=workers) as rows:
+        replace_dataset(engine, rows)
+    with engine.connect() as connection:
+        loaded = connection.execute(
+            select(models.Event.date_start, models.Event.date_end, models.Event.span_class)
+        ).all()
+    assert len(loaded) == 15
+    assert [cls for _, _, cls in loaded] == [span_class(start, end) for start, end, _ in loaded]
+    assert {cls for _, _, cls in loaded} >= {0, 1}  # days and months, and years
 
 
 def test_loading_the_same_data_twice_is_a_no_op(engine):
@@ -131,3 +148,76 @@ def test_search_text_and_name_keys_are_folded(engine):
     assert keys == {"umarali kuvatov", "kuvatov"}
     assert " beregere muler " in search or " berengere muler " in search
     assert version == "0003"
+
+
+# --- rows read in worker processes ---------------------------------------------------
+
+
+def test_rows_read_in_workers_load_the_same_database(engine, databases):
+    other = make_engine(databases.new_url())
+    try:
+        load(engine, read_dataset(FIXTURE_DATA))
+        migrate(other)
+        with read_rows(FIXTURE_DATA, workers=2) as rows:
+            assert replace_dataset(other, rows).changed
+        without_time = {"dataset_meta"}
+        assert {k: v for k, v in snapshot(engine).items() if k not in without_time} == {
+            k: v for k, v in snapshot(other).items() if k not in without_time
+        }
+        # Loading the same rows again is a no-op, as for a dataset.
+        assert not replace_dataset(other, read_rows(FIXTURE_DATA, workers=0)).changed
+    finally:
+        other.dispose()
+
+
+def schema(engine: Engine) -> dict[str, list[str]]:
+    """Tables with their columns, indexes and constraints (SQLite: the stored statements)."""
+    inspector = inspect(engine)
+    described = {
+        table: sorted(
+            map(
+                repr,
+                [
+                    *inspector.get_columns(table),
+                    *inspector.get_indexes(table),
+                    *inspector.get_foreign_keys(table),
+                    inspector.get_pk_constraint(table),
+                ],
+            )
+        )
+        for table in inspector.get_table_names()
+    }
+    if engine.dialect.name == "sqlite":
+        # In order, as `sqlite3 db .schema` prints it. sqlite_stat1 is ANALYZE's, made by
+        # the first load (statistics, not schema).
+        with engine.connect() as connection:
+            statements = connection.exec_driver_sql(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY rowid"
+            )
+            described["sqlite_master"] = list(map(repr, statements))
+    return described
+
+
+def test_the_schema_after_loads_is_the_migrated_schema(engine):
+    migrate(engine)
+    migrated = schema(engine)
+    load(engine, read_dataset(FIXTURE_DATA))
+    assert schema(engine) == migrated
+    replace_dataset(engine, read_dataset(FIXTURE_DATA), force=True)  # over loaded tables
+    assert schema(engine) == migrated
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_load_leaves_the_connection_settings_as_they_were(database_url):
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)  # one connection to check
+    try:
+        settings = "SELECT * FROM pragma_cache_size(), pragma_temp_store(), pragma_foreign_keys()"
+        with engine.connect() as connection:
+            before = connection.exec_driver_sql(settings).one()
+        assert before[2] == 1  # foreign keys on, as app.db sets them
+        load(engine, read_dataset(FIXTURE_DATA))
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql(settings).one() == before
+    finally:
+        engine.dispose()

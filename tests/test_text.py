@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.text import fold, name_key, search_words
+from app.text import fold, name_key, search_words, text_key
 
 
 @pytest.mark.parametrize(
@@ -50,3 +52,23 @@ def test_name_key_keeps_different_names_apart(a, b):
 
 def test_search_words_are_keyed_and_unique():
     assert search_words("Kuvvatov, Quvatov; Istanbul!") == ["kuvatov", "istanbul"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Umarali Quvvatov was shot dead in Istanbul in March 2015.",
+        "Atovulloyev\u2028O’Brien\u3000Хоруғ\u00a0ŁÓDŹ — Straße ½ İstanbul ﬁnal",
+        "a\u0301ye  ay\u0301e\tq\u200bh  kh\x1ch  ",
+        "",
+        " \n ",
+    ],
+)
+def test_text_key_is_name_key_word_by_word(value):
+    assert text_key(value) == name_key(value)
+
+
+@given(st.text())
+def test_text_key_equals_name_key_for_any_text(value):
+    """The loader keys search text word by word (cached): the result must not change."""
+    assert text_key(value) == name_key(value)

@@ -1,0 +1,494 @@
+"""A checked dataset as the rows of each table, ready to insert.
+
+`read_rows(dir)` reads and checks a dataset exactly as `read_dataset` does, but keeps only
+rows: big datasets' event files are parsed, validated and turned into rows in worker
+processes, which leave the rows in a spool directory until the load inserts them.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import shutil
+import weakref
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from tempfile import mkdtemp
+from typing import Any, NamedTuple
+
+from app.dataset import (
+    CheckedEvents,
+    Dataset,
+    DatasetReader,
+    Entities,
+    EventRecord,
+    KnownIds,
+    PlaceRecord,
+    SourceRecord,
+    check_events,
+)
+from app.dates import parse_edtf, span_class
+from app.errors import DatasetError
+from app.text import fold, name_key, text_key
+
+# Event files below this many bytes in all (about 30,000 events) are parsed in this
+# process: starting workers (about a second of CPU each) would save little or nothing.
+PARALLEL_BYTES = 32_000_000
+
+Row = tuple[Any, ...]
+
+# Column order of each row tuple below.
+SOURCE_COLUMNS = (
+    "id",
+    "title",
+    "author",
+    "publisher",
+    "published",
+    "published_start",
+    "published_end",
+    "published_basis",
+    "basis_note",
+    "url",
+    "language",
+    "archive",
+)
+ACTOR_COLUMNS = ("id", "name", "kind", "description", "country", "sort_key")
+ACTOR_NAME_COLUMNS = ("actor_id", "name", "key", "is_alias")
+PLACE_COLUMNS = ("id", "name", "kind", "parent_id", "lat", "lon", "path", "depth", "sort_key")
+PLACE_NAME_COLUMNS = ("place_id", "name", "key", "is_alias")
+EVENT_COLUMNS = (
+    "id",
+    "title",
+    "edtf",
+    "precision",
+    "date_start",
+    "date_end",
+    "approximate",
+    "uncertain",
+    "span_class",
+    "type",
+    "summary",
+    "notes",
+    "search_text",
+)
+EVENT_ACTOR_COLUMNS = ("event_id", "actor_id", "role", "position")
+EVENT_PLACE_COLUMNS = ("event_id", "place_id", "position")
+EVENT_TAG_COLUMNS = ("event_id", "tag")
+CITATION_COLUMNS = ("event_id", "source_id", "quote", "claimed_date", "position")
+FIGURE_COLUMNS = (
+    "event_id",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "approximate",
+    "unit",
+    "source_id",
+    "quote",
+    "position",
+)
+EVENT_RELATION_COLUMNS = ("event_id", "related_id")
+
+
+# --- building rows ---------------------------------------------------------------------
+
+
+class Names(NamedTuple):
+    """Every spelling of each actor and place: search text includes them."""
+
+    actors: dict[str, list[str]]
+    places: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, entities: Entities) -> Names:
+        return cls(
+            {a.record.id: [a.record.name, *a.record.aliases] for a in entities.actors},
+            {p.record.id: [p.record.name, *p.record.aliases] for p in entities.places},
+        )
+
+
+@dataclass
+class EventRows:
+    """The rows some events add to each event table, in insert order (dates as ISO text,
+    as SQLite stores them)."""
+
+    events: list[Row] = field(default_factory=list)
+    event_actors: list[Row] = field(default_factory=list)
+    event_places: list[Row] = field(default_factory=list)
+    event_tags: list[Row] = field(default_factory=list)
+    citations: list[Row] = field(default_factory=list)
+    figures: list[Row] = field(default_factory=list)
+    event_relations: list[Row] = field(default_factory=list)
+    max_span_days: int = 0
+
+
+@dataclass
+class DatasetRows:
+    """A dataset that passed every check, as the rows of each table, ready to insert.
+
+    The rows of a big dataset's events wait in files (one per events file) in `spool`,
+    deleted by `close()` (or `with`; at the latest when this object goes); the rows of
+    small ones, in memory.
+    """
+
+    hash: str
+    sources: list[Row]
+    actors: list[Row]
+    actor_names: list[Row]
+    places: list[Row]
+    place_names: list[Row]
+    events: list[EventRows | Path]  # one per events file, in file order
+    event_count: int
+    max_span_days: int  # bounds how far before a window an overlapping event starts
+    spool: Path | None = None
+
+    def __post_init__(self) -> None:
+        self._remove_spool = (
+            weakref.finalize(self, shutil.rmtree, self.spool, ignore_errors=True)
+            if self.spool
+            else None
+        )
+
+    def close(self) -> None:
+        """Delete the spooled rows."""
+        if self._remove_spool:
+            self._remove_spool()
+
+    def __enter__(self) -> DatasetRows:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def event_chunks(self) -> Iterator[EventRows]:
+        """The event rows, one events file at a time."""
+        for chunk in self.events:
+            if isinstance(chunk, Path):
+                with chunk.open("rb") as handle:
+                    rows: EventRows = pickle.load(handle)
+                yield rows
+            else:
+                yield chunk
+
+
+def dataset_rows(dataset: Dataset) -> DatasetRows:
+    """The rows of a dataset read with `read_dataset`."""
+    entities = Entities(dataset.sources, dataset.actors, dataset.places)
+    events = event_rows((item.record for item in dataset.events), Names.of(entities))
+    return _with_entities(
+        dataset.hash, entities, [events], len(dataset.events), events.max_span_days
+    )
+
+
+def _with_entities(
+    dataset_hash: str,
+    entities: Entities,
+    events: list[EventRows | Path],
+    count: int,
+    max_span_days: int,
+    spool: Path | None = None,
+) -> DatasetRows:
+    sources = [item.record for item in entities.sources]
+    actors = [item.record for item in entities.actors]
+    places = [item.record for item in entities.places]
+    return DatasetRows(
+        dataset_hash,
+        [_source_row(s) for s in sources],
+        [(a.id, a.name, a.kind, a.description, a.country, fold(a.name)) for a in actors],
+        list(_names((a.id, a.name, a.aliases) for a in actors)),
+        _place_rows(places),
+        list(_names((p.id, p.name, p.aliases) for p in places)),
+        events,
+        count,
+        max_span_days,
+        spool,
+    )
+
+
+def _source_row(source: SourceRecord) -> Row:
+    span = parse_edtf(source.published)
+    return (
+        source.id,
+        source.title,
+        source.author,
+        source.publisher,
+        source.published,
+        span.start.isoformat(),
+        span.end.isoformat(),
+        source.published_basis,
+        source.basis_note,
+        source.url,
+        source.language,
+        source.archive,
+    )
+
+
+def _place_rows(places: list[PlaceRecord]) -> list[Row]:
+    parents = {p.id: p.parent for p in places}
+    paths = {p.id: _path(p.id, parents) for p in places}
+    ordered = sorted(places, key=lambda p: paths[p.id].count("/"))  # parents first
+    return [
+        (
+            p.id,
+            p.name,
+            p.kind,
+            p.parent,
+            p.lat,
+            p.lon,
+            paths[p.id],
+            paths[p.id].count("/") - 2,
+            fold(p.name),
+        )
+        for p in ordered
+    ]
+
+
+def _names(
+    entities: Iterable[tuple[str, str, list[str]]],
+) -> Iterator[Row]:
+    """(owner id, name, key, is_alias) for each distinct spelling; the id is a name too."""
+    for owner, name, aliases in entities:
+        seen: set[str] = set()
+        for spelling, is_alias in [(name, False), *((a, True) for a in aliases), (owner, True)]:
+            key = name_key(spelling)
+            if key and spelling not in seen:
+                seen.add(spelling)
+                yield owner, spelling, key, is_alias
+
+
+def _path(place_id: str, parents: dict[str, str | None]) -> str:
+    chain = [place_id]
+    parent = parents.get(place_id)
+    while parent is not None:
+        chain.append(parent)
+        parent = parents.get(parent)
+    return "/" + "/".join(reversed(chain)) + "/"
+
+
+def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
+    """The rows of `events` in every event table."""
+    rows = EventRows()
+    for event in events:
+        span = event.span
+        rows.max_span_days = max(rows.max_span_days, (span.end - span.start).days)
+        texts = [event.title, event.summary, *event.tags]
+        texts += [c.quote for c in event.citations] + [f.quote for f in event.figures]
+        for ref in event.actors:
+            texts += names.actors.get(ref.actor, [])
+        for place in event.places:
+            texts += names.places.get(place, [])
+        rows.events.append(
+            (
+                event.id,
+                event.title,
+                event.date,
+                span.precision,
+                span.start.isoformat(),
+                span.end.isoformat(),
+                span.approximate,
+                span.uncertain,
+                span_class(span.start, span.end),
+                event.type,
+                event.summary,
+                event.notes,
+                search_text(texts),
+            )
+        )
+        rows.event_actors += (
+            (event.id, ref.actor, ref.role, i) for i, ref in enumerate(event.actors)
+        )
+        rows.event_places += ((event.id, place, i) for i, place in enumerate(event.places))
+        rows.event_tags += ((event.id, tag) for tag in event.tags)
+        rows.citations += (
+            (event.id, c.source, c.quote, c.claimed_date, i) for i, c in enumerate(event.citations)
+        )
+        rows.figures += (
+            (
+                event.id,
+                f.metric,
+                f.value,
+                f.low,
+                f.high,
+                f.approximate,
+                f.unit,
+                f.source,
+                f.quote,
+                i,
+            )
+            for i, f in enumerate(event.figures)
+        )
+        rows.event_relations += ((event.id, related) for related in event.related)
+    return rows
+
+
+def search_text(texts: Iterable[str]) -> str:
+    """Keyed words of all texts, space-padded so a word match is a LIKE '% word%'."""
+    return " " + text_key(" ".join(texts)) + " "
+
+
+# --- reading, in worker processes when the dataset is big -----------------------------
+
+
+class _FileRows(NamedTuple):
+    """What parsing one events file gives: its problems, or what the last checks need of
+    its events and their rows (in a file of the spool, when parsed in a worker)."""
+
+    errors: list[DatasetError]
+    checked: CheckedEvents | None
+    rows: EventRows | Path
+    max_span_days: int
+
+
+class _Context(NamedTuple):
+    """What every events file is read with."""
+
+    root: Path
+    names: Names
+    known: KnownIds
+    spool: Path | None  # where workers leave rows
+
+
+def read_rows(root: Path, *, workers: int | None = None) -> DatasetRows:
+    """Read and check the dataset in `root` (exactly as `read_dataset` does) into rows.
+
+    Event files are parsed by `workers` processes (by default: one per core once the files
+    are big enough to be worth it; 0 parses here) while this one reads and hashes them.
+    Raises `InvalidDataset` with every problem, in the order `read_dataset` reports them.
+    Workers are started fresh ("spawn"), so a script calling this needs the usual
+    `if __name__ == "__main__":` guard. Use the result in `with`: see `DatasetRows`.
+    """
+    with _no_gc():
+        reader = DatasetReader(root)
+        entities = reader.read_entities()
+        paths = reader.event_files()
+        if workers is None:
+            workers = _default_workers(paths)
+        spool = Path(mkdtemp(prefix="timeline-load-")) if workers else None
+        try:
+            context = _Context(root, Names.of(entities), KnownIds.of(entities), spool)
+            checked: list[CheckedEvents] = []
+            chunks: list[EventRows | Path] = []
+            span = 0
+            for result in _parsed(reader, paths, context, workers):
+                if isinstance(result, DatasetError):
+                    reader.errors.append(result)
+                    continue
+                reader.errors += result.errors
+                if result.checked is not None:
+                    checked.append(result.checked)
+                    chunks.append(result.rows)
+                    span = max(span, result.max_span_days)
+            reader.check(entities, checked)
+            count = sum(len(c.ids) for c in checked)
+            return _with_entities(reader.hash, entities, chunks, count, span, spool)
+        except BaseException:
+            if spool is not None:
+                shutil.rmtree(spool, ignore_errors=True)
+            raise
+
+
+def _default_workers(paths: Sequence[Path]) -> int:
+    size = 0
+    for path in paths:
+        with suppress(OSError):  # reported when the file is read
+            size += path.stat().st_size
+    cores = os.cpu_count() or 1
+    return min(cores, len(paths)) if size >= PARALLEL_BYTES and cores > 1 else 0
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    # Millions of new, acyclic objects: the cycle collector would rescan them over and over.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parsed(
+    reader: DatasetReader, paths: list[Path], context: _Context, workers: int
+) -> Iterator[_FileRows | DatasetError]:
+    """Each file's result, in file order; files are read and hashed here, in order."""
+    if workers == 0:
+        for number, path in enumerate(paths):
+            text = reader.read_text(path)
+            if isinstance(text, DatasetError):
+                yield text
+            else:
+                yield _file_rows(context, number, path, text, wanted=not reader.errors)
+        return
+    assert context.spool is not None
+    # Workers read the context from a file: what a new process is sent must stay far below
+    # a pipe's 64 KiB, or this process would wait forever on a worker that died starting.
+    saved = context.spool / "context.pickle"
+    with saved.open("wb") as handle:
+        pickle.dump(context, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    # spawn: a fresh interpreter, safe whatever threads this process runs.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(saved,)
+    )
+    try:
+        pending: deque[Future[_FileRows] | DatasetError] = deque()
+        for number, path in enumerate(paths):
+            text = reader.read_text(path)
+            if isinstance(text, DatasetError):
+                pending.append(text)
+            else:
+                # Once a problem is found, nothing will be loaded: only look for more.
+                wanted = not reader.errors and not any(
+                    isinstance(item, DatasetError) for item in pending
+                )
+                pending.append(pool.submit(_worker_file_rows, number, path, text, wanted))
+            # Texts wait in memory until a worker takes them: keep only a few in flight.
+            while len(pending) > 2 * workers:
+                yield _result(pending.popleft())
+        while pending:
+            yield _result(pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(item: Future[_FileRows] | DatasetError) -> _FileRows | DatasetError:
+    return item if isinstance(item, DatasetError) else item.result()
+
+
+_worker_context: _Context | None = None
+
+
+def _start_worker(saved: Path) -> None:
+    global _worker_context
+    with saved.open("rb") as handle:
+        _worker_context = pickle.load(handle)
+    gc.disable()  # see _no_gc; the worker lives only as long as the load
+
+
+def _worker_file_rows(number: int, path: Path, text: str, wanted: bool) -> _FileRows:
+    assert _worker_context is not None
+    return _file_rows(_worker_context, number, path, text, wanted=wanted)
+
+
+def _file_rows(context: _Context, number: int, path: Path, text: str, *, wanted: bool) -> _FileRows:
+    """Parse, validate and check the `number`th events file; rows only if it is valid
+    and still `wanted` (no problem found before it)."""
+    name = path.relative_to(context.root).as_posix()
+    reader = DatasetReader(context.root)
+    records = [item.record for item in reader.parse(name, text, EventRecord)]
+    if reader.errors or not wanted:
+        return _FileRows(reader.errors, None, EventRows(), 0)
+    checked = check_events(name, records, context.known)
+    rows = event_rows(records, context.names)
+    if context.spool is None:
+        return _FileRows([], checked, rows, rows.max_span_days)
+    spooled = context.spool / f"{number:06d}.pickle"
+    with spooled.open("wb") as handle:
+        pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FileRows([], checked, spooled, rows.max_span_days)
