@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import models
 from app.dataset import Dataset
@@ -180,18 +180,31 @@ def _insert_all(connection: Connection, rows: DatasetRows) -> None:
 def _insert(
     connection: Connection, model: type[models.Base], columns: Sequence[str], rows: list[Row]
 ) -> None:
-    """SQLite: plain tuples straight to the driver's executemany, no per-row work in
-    SQLAlchemy. PostgreSQL: SQLAlchemy's multi-row INSERTs, a round trip per batch."""
+    """Plain tuples straight to the driver, no per-row work in SQLAlchemy: SQLite's
+    executemany, PostgreSQL's COPY (psycopg 3; other drivers: multi-row INSERTs)."""
     table = _table(model)
-    if connection.dialect.name != "sqlite":
-        for start in range(0, len(rows), _BATCH):
-            batch = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
-            connection.execute(insert(table), batch)
-        return
     quote = connection.dialect.identifier_preparer.quote
-    statement = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
+    names = ", ".join(quote(c) for c in columns)
+    if connection.dialect.name == "sqlite":
+        statement = (
+            f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})"
+        )
+        for start in range(0, len(rows), _BATCH):
+            connection.exec_driver_sql(statement, rows[start : start + _BATCH])
+        return
+    if connection.dialect.driver == "psycopg" and rows:
+        import psycopg  # only PostgreSQL loads need it
+
+        driver = connection.connection.dbapi_connection  # in the load's transaction
+        assert isinstance(driver, psycopg.Connection)
+        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:  # as SQLAlchemy raises it for any other statement
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
+        return
     for start in range(0, len(rows), _BATCH):
-        connection.exec_driver_sql(statement, rows[start : start + _BATCH])
+        batch = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
+        connection.execute(insert(table), batch)
