@@ -12,7 +12,7 @@ def test_health(client):
         "status": "ok",
         "events": 15,
         "dataset_hash": read_dataset(FIXTURE_DATA).hash,
-        "schema_revision": "0003",
+        "schema_revision": "0004",
     }
     assert body["loaded_at"].endswith(("+00:00", "Z"))
 

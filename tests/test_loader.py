@@ -147,7 +147,7 @@ def test_search_text_and_name_keys_are_folded(engine):
         version = connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert keys == {"umarali kuvatov", "kuvatov"}
     assert " beregere muler " in search or " berengere muler " in search
-    assert version == "0003"
+    assert version == "0004"
 
 
 # --- rows read in worker processes ---------------------------------------------------

@@ -34,7 +34,8 @@ PAGE = (
     '<body><div id="timeline"></div></body></html>'
 )
 LOAD = """(data) => new Promise((resolve) => {
-  const timeline = new TL.Timeline("timeline", data, {language: "en"});
+  // font: null, or the widget fetches its default fonts' CSS from a CDN.
+  const timeline = new TL.Timeline("timeline", data, {language: "en", font: null});
   timeline.on("loaded", () => resolve({
     ids: timeline.config.events.map((e) => e.unique_id),
     days: timeline.config.events.map((e) => e.start_date.data.day ?? null),
