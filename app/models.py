@@ -136,7 +136,10 @@ class Event(Base):
 
 class EventActor(Base):
     __tablename__ = "event_actors"
-    __table_args__ = (Index(None, "actor_id", "role", "event_id"),)
+    __table_args__ = (
+        Index(None, "actor_id", "role", "event_id"),
+        Index(None, "event_id", "position", "actor_id", "role"),  # a page's actors, in order
+    )
 
     event_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
@@ -148,7 +151,10 @@ class EventActor(Base):
 
 class EventPlace(Base):
     __tablename__ = "event_places"
-    __table_args__ = (Index(None, "place_id", "event_id"),)
+    __table_args__ = (
+        Index(None, "place_id", "event_id"),
+        Index(None, "event_id", "position", "place_id"),  # a page's places, in order
+    )
 
     event_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
@@ -169,10 +175,13 @@ class EventTag(Base):
 
 class Citation(Base):
     __tablename__ = "citations"
-    __table_args__ = (Index(None, "source_id", "event_id"),)
+    __table_args__ = (
+        Index(None, "source_id", "event_id"),
+        Index(None, "event_id", "position", "source_id"),  # a page's sources, in order
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"))
     quote: Mapped[str] = mapped_column(Text)
     claimed_date: Mapped[str | None] = mapped_column(String(100))
