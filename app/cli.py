@@ -18,7 +18,7 @@ from app.dataset import Dataset, dataset_hash, read_dataset, verify_quotes
 from app.db import make_engine
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
-from app.rows import read_rows
+from app.rows import read_rows, stop_on_sigterm
 
 
 def _migrations_dir() -> Path:
@@ -65,7 +65,7 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
         if loaded is not None and loaded == dataset_hash(root):
             migrate(engine)
             return LoadResult(False, loaded, int(count or 0))
-    with read_rows(root) as rows:
+    with stop_on_sigterm(), read_rows(root) as rows:
         migrate(engine)
         return replace_dataset(engine, rows, force=force)
 

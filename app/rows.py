@@ -11,6 +11,8 @@ import gc
 import os
 import pickle
 import shutil
+import signal
+import threading
 import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 from tempfile import mkdtemp
+from types import FrameType
 from typing import Any, NamedTuple
 
 from app.dataset import (
@@ -391,6 +394,25 @@ def read_rows(root: Path, *, workers: int | None = None) -> DatasetRows:
             if spool is not None:
                 shutil.rmtree(spool, ignore_errors=True)
             raise
+
+
+@contextmanager
+def stop_on_sigterm() -> Iterator[None]:
+    """Make SIGTERM end a load as Ctrl-C does: an exception, so the load rolls back, the
+    workers stop and the spool is deleted (by default the process would just die, leaving
+    both behind). Only in the main thread, where Python runs signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _default_workers(paths: Sequence[Path]) -> int:

@@ -87,9 +87,27 @@ def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _line(node: yaml.Node) -> int | None:
+    return node.start_mark.line + 1 if node.start_mark is not None else None
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError:  # Python refuses to convert integers of over 4,300 digits
+        raise YamlProblem(_line(node), "number too long") from None
+
+
+def _refuse_binary(_loader: yaml.SafeLoader, node: yaml.ScalarNode) -> None:
+    # Bytes would pass as text, unchecked (a NUL included); no field holds binary data.
+    raise YamlProblem(_line(node), "binary values (!!binary) are not supported")
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 
 def decode_yaml(data: bytes) -> str:
@@ -130,6 +148,8 @@ class _FastLoader(_Base):  # type: ignore[valid-type,misc]
 
 
 _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_FastLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 # Escapes that put a NUL into a double-quoted string.
 _NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")

@@ -196,6 +196,24 @@ CASES: list[Case] = [
         ("events/2015.yaml", 2, EVENT_A, "title", "NUL"),
     ),
     case(
+        # Bytes would pass as a title, unchecked: a NUL here.
+        "binary-value",
+        ("events/2016.yaml", 2, None, None, "binary values (!!binary) are not supported"),
+        build=_with_file("events/2016.yaml", _event_text(title="!!binary RXgAdHJh").encode()),
+    ),
+    case(
+        # Python refuses to read integers of more than 4,300 digits.
+        "integer-too-long",
+        ("events/2016.yaml", 7, None, None, "number too long"),
+        build=_with_file(
+            "events/2016.yaml",
+            _event_text(
+                "  figures: [{metric: killed, value: 1" + "0" * 5000 + ", source: src-a,"
+                " quote: Something was said.}]\n"
+            ).encode(),
+        ),
+    ),
+    case(
         "duplicate-key-event",
         ("events/2015.yaml", 5, EVENT_A, "title", "duplicate key 'title' (first given on line 2)"),
     ),

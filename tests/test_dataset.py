@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +13,14 @@ import pytest
 
 from app.dataset import read_dataset, verify_quotes
 from app.errors import DatasetError, InvalidDataset
-from app.rows import PARALLEL_BYTES, DatasetRows, _default_workers, dataset_rows, read_rows
+from app.rows import (
+    PARALLEL_BYTES,
+    DatasetRows,
+    _default_workers,
+    dataset_rows,
+    read_rows,
+    stop_on_sigterm,
+)
 from tests.conftest import FIXTURE_ARCHIVE, FIXTURE_DATA
 from tests.factories import add_events, copy_fixture, event
 
@@ -315,3 +324,20 @@ def test_parallel_reading_starts_only_for_big_datasets(tmp_path):
     with big.open("wb") as handle:
         handle.truncate(PARALLEL_BYTES)  # sparse: its size is all that counts
     assert _default_workers([big]) == (1 if (os.cpu_count() or 1) > 1 else 0)
+
+
+def test_sigterm_ends_a_load_like_ctrl_c_and_leaves_no_spool(tmp_path, monkeypatch):
+    """`docker stop` or a service manager sends SIGTERM: the load must clean up, not vanish."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = signal.getsignal(signal.SIGTERM)
+    with (
+        pytest.raises(SystemExit) as info,
+        stop_on_sigterm(),
+        read_rows(FIXTURE_DATA, workers=2),
+    ):
+        assert list(tmp_path.iterdir()) != []  # rows spooled by the workers
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)  # not reached: the handler raises first
+    assert info.value.code == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) == before
