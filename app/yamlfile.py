@@ -91,9 +91,17 @@ def _line(node: yaml.Node) -> int | None:
     return node.start_mark.line + 1 if node.start_mark is not None else None
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    # YAML 1.1 also reads 0777 as octal (511), 20:15 as base 60 (1215), 0x1F and 1_000:
+    # a date written 0777 would load as the year 511. Only plain decimals are numbers;
+    # anything else stays the text it was written as, for the field to accept or refuse.
+    if not _DECIMAL.fullmatch(node.value):
+        return str(node.value)
     try:
-        return int(loader.construct_yaml_int(node))
+        return int(node.value)
     except ValueError:  # Python refuses to convert integers of over 4,300 digits
         raise YamlProblem(_line(node), "number too long") from None
 

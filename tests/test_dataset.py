@@ -61,6 +61,30 @@ def test_unquoted_yaml_dates_and_years_are_edtf_text(tmp_path):
     assert records["b"].citations[0].claimed_date == "2015-03-06"
 
 
+def test_unquoted_numbers_that_yaml_reads_oddly_stay_as_written(tmp_path):
+    """YAML 1.1 reads 0777 as octal and 20:15 in base 60: never a silently different year."""
+    root = copy_fixture(tmp_path)
+    (root / "events" / "extra.yaml").write_text(
+        "- id: a\n  title: A\n  date: 0777\n  type: arrest\n  summary: s\n"
+        "  citations: [{source: alpha-2017, quote: q}]\n"
+    )
+    assert {e.record.id: e.record.date for e in read_dataset(root).events}["a"] == "0777"
+    (root / "events" / "extra.yaml").write_text(
+        "- id: a\n  title: A\n  date: 20:15\n  type: arrest\n  summary: s\n"
+        "  citations: [{source: alpha-2017, quote: q}]\n"
+    )
+    with pytest.raises(InvalidDataset) as info:
+        read_dataset(root)
+    [error] = info.value.errors
+    assert (error.file, error.line, error.entry, error.field) == (
+        "events/extra.yaml",
+        3,
+        "a",
+        "date",
+    )
+    assert "20:15" in error.message
+
+
 def test_unicode_names_and_empty_optional_lists_load(tmp_path):
     root = copy_fixture(tmp_path)
     add_events(
