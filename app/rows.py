@@ -420,8 +420,25 @@ def _default_workers(paths: Sequence[Path]) -> int:
     for path in paths:
         with suppress(OSError):  # reported when the file is read
             size += path.stat().st_size
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     return min(cores, len(paths)) if size >= PARALLEL_BYTES and cores > 1 else 0
+
+
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "<quota> <period>" or "max <period>"
+
+
+def usable_cores() -> int:
+    """The cores this process may use: those it may run on, and no more than a container's
+    CPU quota (`docker run --cpus 2` on a 64-core host is 2, not 64 workers' memory)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    with suppress(OSError, ValueError):
+        quota, period = CPU_MAX.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, -(-int(quota) // int(period))))
+    return cores
 
 
 @contextmanager

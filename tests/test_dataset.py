@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app import rows
 from app.dataset import read_dataset, verify_quotes
 from app.errors import DatasetError, InvalidDataset
 from app.rows import (
@@ -347,7 +348,20 @@ def test_parallel_reading_starts_only_for_big_datasets(tmp_path):
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
         handle.truncate(PARALLEL_BYTES)  # sparse: its size is all that counts
-    assert _default_workers([big]) == (1 if (os.cpu_count() or 1) > 1 else 0)
+    assert _default_workers([big]) == (1 if rows.usable_cores() > 1 else 0)
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "expected"),
+    [("max 100000\n", None), ("200000 100000\n", 2), ("50000 100000\n", 1), ("150000 100000", 2)],
+)
+def test_workers_stay_within_a_containers_cpu_quota(tmp_path, monkeypatch, cpu_max, expected):
+    affinity = len(os.sched_getaffinity(0))
+    (tmp_path / "cpu.max").write_text(cpu_max)
+    monkeypatch.setattr(rows, "CPU_MAX", tmp_path / "cpu.max")
+    assert rows.usable_cores() == min(affinity, expected or affinity)
+    monkeypatch.setattr(rows, "CPU_MAX", tmp_path / "absent")  # no cgroup v2: affinity only
+    assert rows.usable_cores() == affinity
 
 
 def test_sigterm_ends_a_load_like_ctrl_c_and_leaves_no_spool(tmp_path, monkeypatch):
