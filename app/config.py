@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Memory for recent responses, answered again without a query (0: off).",
     )
+    threads: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Requests each worker process runs at once; more wait their turn.",
+    )
     title: str = Field(default="tajik-timeline", description="Title shown in docs and feeds.")
 
     @field_validator("cors_origins", mode="before")

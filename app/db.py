@@ -22,9 +22,10 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-# Request handlers run in a pool of 40 threads; each may hold a connection until the
-# request ends. A connection pool that could make a thread wait while other requests hold
-# connections would deadlock under load, so the pool never makes anyone wait.
+# Request handlers run in a pool of threads (`threads` in the settings); each may hold a
+# connection until the request ends, and a streamed answer holds one between its chunks. A
+# connection pool that could make a thread wait while other requests hold connections would
+# deadlock under load, so the pool never makes anyone wait.
 POOL_SIZE = 40
 
 

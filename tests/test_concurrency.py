@@ -151,3 +151,46 @@ def test_an_answer_read_from_a_newer_dataset_is_not_kept_under_the_old_one(
         again = client.get("/events?limit=500").json()
         assert sorted(i["id"] for i in again["items"]) == expected
     engine.dispose()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
+    loaded_url, monkeypatch, threads
+):
+    """`TIMELINE_THREADS`: the rest wait their turn instead of fighting over the GIL."""
+    from fastapi.testclient import TestClient
+
+    from app.api import events
+    from app.config import Settings
+    from app.main import create_app
+
+    running, most = 0, 0
+    lock = threading.Lock()
+    page_events = events.page_events
+
+    def slow_page(*args, **kwargs):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.2)
+        with lock:
+            running -= 1
+        return page_events(*args, **kwargs)
+
+    monkeypatch.setattr(events, "page_events", slow_page)
+    settings = Settings(database_url=loaded_url, response_cache_mb=0, threads=threads)
+    with TestClient(create_app(settings)) as client:
+        answers: list[int] = []
+        callers = [
+            threading.Thread(
+                target=lambda i=i: answers.append(client.get(f"/events?limit={i + 1}").status_code)
+            )
+            for i in range(6)
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+    assert answers == [200] * 6
+    assert most == threads
