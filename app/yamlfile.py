@@ -111,11 +111,17 @@ def _refuse_binary(_loader: yaml.SafeLoader, node: yaml.ScalarNode) -> None:
     raise YamlProblem(_line(node), "binary values (!!binary) are not supported")
 
 
+def _refuse_set(_loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    # A set has no order: its items would be stored in a different order on each load.
+    raise YamlProblem(_line(node), "sets (!!set) are not supported; write a list")
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
+_Loader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
 
 
 def decode_yaml(data: bytes) -> str:
@@ -158,6 +164,7 @@ class _FastLoader(_Base):  # type: ignore[valid-type,misc]
 _FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 _FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _FastLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
+_FastLoader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
 
 # Escapes that put a NUL into a double-quoted string.
 _NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")

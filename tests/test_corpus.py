@@ -202,6 +202,12 @@ CASES: list[Case] = [
         build=_with_file("events/2016.yaml", _event_text(title="!!binary RXgAdHJh").encode()),
     ),
     case(
+        # A set has no order: its tags would be stored differently on each load.
+        "set-value",
+        ("events/2016.yaml", 7, None, None, "sets (!!set) are not supported"),
+        build=_with_file("events/2016.yaml", _event_text("  tags: !!set {a, b, c}\n").encode()),
+    ),
+    case(
         # Python refuses to read integers of more than 4,300 digits.
         "integer-too-long",
         ("events/2016.yaml", 7, None, None, "number too long"),
