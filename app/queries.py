@@ -556,19 +556,17 @@ def page_events(
             ]
             merged = union_all(*arms).subquery()
             first = select(merged.c.id).order_by(*merged.c).limit(page_size)
-            query = select(*EVENT_COLUMNS).where(event.id.in_(first)).order_by(*_order("date"))
         elif _is_sqlite(session):
             # Sort on the (id, date_start, date_end) index, then read only the page's rows:
             # a list of a few thousand ids would otherwise read every listed event's row.
             conditions = [*event_conditions(session, filters), *after]
-            first = select(event.id).where(*conditions).order_by(*_order(filters.sort))
-            query = (
-                select(*EVENT_COLUMNS)
-                .where(event.id.in_(first.limit(page_size)))
-                .order_by(*_order(filters.sort))
+            first = (
+                select(event.id).where(*conditions).order_by(*_order(filters.sort)).limit(page_size)
             )
         else:
             query = events_query(session, filters).where(*after).limit(page_size)
+            return prepare(query, session.get_bind().dialect)
+        query = select(*EVENT_COLUMNS).where(event.id.in_(first)).order_by(*_order(filters.sort))
         return prepare(query, session.get_bind().dialect)
 
     page = memo.get(("page", bool(cursor), *dataset_key(session, filters)), compile_page)
