@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.dataset import Dataset, EventRecord, read_dataset, verify_quotes
+from app.dates import parse_edtf
 from app.text import name_key
 from tests.conftest import PROJECT
 
@@ -160,6 +161,45 @@ def test_no_duplicate_events(dataset):
             duplicates.append((seen[key], event.id))
         seen.setdefault(key, event.id)
     assert duplicates == []
+
+
+def _file_holds_year(name: str, year: int) -> bool:
+    """`2017.yaml`, `2000s.yaml` or `2010-2011.yaml` holding `year`."""
+    stem = Path(name).stem
+    if stem.endswith("s"):
+        return int(stem[:-1]) <= year < int(stem[:-1]) + 10
+    first, _, last = stem.partition("-")
+    return int(first) <= year <= int(last or first)
+
+
+def test_events_known_only_to_precede_an_article_end_at_its_date(dataset):
+    # DESIGN rule 2: such an event is an interval ending at the article's publication date,
+    # with an open start when the text gives no earlier anchor; it sits in its end year's file.
+    published = {s.record.id: parse_edtf(s.record.published) for s in dataset.sources}
+    open_start = [e for e in dataset.events if e.record.date.startswith("../")]
+    assert open_start
+    for item in open_start:
+        event = item.record
+        end = parse_edtf(event.date.partition("/")[2])
+        cited = [published[c.source] for c in event.citations if c.claimed_date is None]
+        assert any(end.start <= p.start and p.end <= end.end for p in cited), event.id
+        assert _file_holds_year(item.file, end.start.year), (event.id, item.file)
+        assert event.id.startswith(f"{end.start.year}-"), event.id
+        assert event.notes and "../" in event.notes, event.id
+
+
+@pytest.mark.parametrize(
+    ("event_id", "date", "kind"),
+    [
+        ("2015-kabiri-flees-to-eu-asylum", "2015/2017-07-07", "asylum"),
+        ("2017-ibragimov-abducted-russia", "../2017-07-07", "abduction"),
+        ("2017-ibragimov-sentenced-17-years", "../2017-07-07", "sentencing"),
+        ("2021-shovalizoda-deported-from-austria", "../2021-05-17", "deportation"),
+        ("2014-07-odnoklassniki-unblocked", "2014-07/2014-09-08", "other"),
+    ],
+)
+def test_events_dated_only_before_publication_are_recorded(events, event_id, date, kind):
+    assert (events[event_id].date, events[event_id].type) == (date, kind)
 
 
 def test_readme_counts_match(dataset):
