@@ -361,11 +361,12 @@ def event_document(event: EventRecord, lookup: Lookup) -> EventSummary:
     span = event.span
     actors: list[ActorItem] = []
     for ref in event.actors:
-        name, kind = lookup.actors[ref.actor]
+        # An unknown reference is reported by the checks; the load never stores it.
+        name, kind = lookup.actors.get(ref.actor, (ref.actor, "other"))
         actors.append({"id": ref.actor, "name": name, "kind": kind, "role": ref.role})  # type: ignore[typeddict-item]
     places: list[PlaceItem] = []
     for place in event.places:
-        name, kind, lat, lon = lookup.places[place]
+        name, kind, lat, lon = lookup.places.get(place, (place, "site", None, None))
         places.append({"id": place, "name": name, "kind": kind, "lat": lat, "lon": lon})  # type: ignore[typeddict-item]
     return {
         "id": event.id,

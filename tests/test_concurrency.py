@@ -166,7 +166,7 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
 
     running, most = 0, 0
     lock = threading.Lock()
-    page_events = events.page_events
+    page_documents = events.page_documents
 
     def slow_page(*args, **kwargs):
         nonlocal running, most
@@ -176,9 +176,9 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
         time.sleep(0.2)
         with lock:
             running -= 1
-        return page_events(*args, **kwargs)
+        return page_documents(*args, **kwargs)
 
-    monkeypatch.setattr(events, "page_events", slow_page)
+    monkeypatch.setattr(events, "page_documents", slow_page)
     settings = Settings(database_url=loaded_url, response_cache_mb=0, threads=threads)
     with TestClient(create_app(settings)) as client:
         answers: list[int] = []
