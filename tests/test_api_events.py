@@ -250,7 +250,7 @@ def test_full_text(client, q, expected):
     [
         ("actor=Quvvatof", "actor", "Quvvatov"),
         ("actor=nobody-at-all", "actor", ""),
-        ("place=Khorug", "place", "Khorog"),
+        ("place=Chorog", "place", "Khorog"),
         ("source=alpha-2071", "source", "alpha-2017"),
         ("role=victm", "role", "victim"),
         ("tag=osc", "tag", "osce"),
