@@ -1,27 +1,22 @@
-"""Caching: ETags, 304s and recent responses for front ends; memos of costly counts.
+"""Caching: ETags, 304s and recent responses for front ends.
 
 A response depends only on the loaded dataset and the URL, so a client that sends back
-the ETag it got is answered `304 Not Modified`, and a URL asked for again is answered
-from memory, without running the query again; counts and facets depend only on the
-dataset and the filters, so they are computed once.
+the ETag it got is answered `304 Not Modified`, and a URL asked for again of a route that
+declares its answer cacheable (`app.api.deps.CachedSession`) is answered from memory.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from collections.abc import Callable
 
 import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-
-T = TypeVar("T")
 
 
 class CacheMiddleware:
@@ -117,7 +112,7 @@ class CacheMiddleware:
 
 
 def _read(scope: Scope) -> object:
-    """The dataset hash the request's own transaction read (`queries.dataset_meta`)."""
+    """The dataset hash a cacheable request's transaction read (`app.db`), else None."""
     state = scope.get("state") or {}
     return state.get("dataset_hash") if isinstance(state, dict) else None
 
@@ -159,29 +154,3 @@ class ResponseCache:
         while self._bytes > self.max_bytes:
             _, (_, dropped) = self._items.popitem(last=False)
             self._bytes -= len(dropped)
-
-
-class MemoCache:
-    """A small thread-safe LRU for results that depend only on the loaded dataset.
-
-    Keys include the database URL and the dataset hash, so a reload never serves a stale
-    count, and two databases in one process never share entries.
-    """
-
-    def __init__(self, size: int = 2048) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, object] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached value for `key`, computing (and keeping) it on a miss."""
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]  # type: ignore[return-value]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value

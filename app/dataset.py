@@ -74,6 +74,13 @@ EventType = Literal[
     "resolution",
     "migration",
     "asylum",
+    "birth",
+    "mission_opened",
+    "military_deployment",
+    "negotiation",
+    "policy_change",
+    "repression_campaign",
+    "report",
     "other",
 ]
 ActorKind = Literal[

@@ -10,6 +10,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Literal
 
 Precision = Literal["day", "month", "season", "year", "decade", "century", "millennium", "range"]
@@ -260,3 +261,9 @@ def _label(span: Span) -> str:
     if span.precision == "decade":
         return f"{span.start.year}s"
     return f"{span.start.year}–{span.end.year}"
+
+
+@lru_cache(maxsize=65_536)
+def date_label(edtf: str) -> str:
+    """The `display_date` of an EDTF string (dates repeat a lot: worth remembering)."""
+    return display_date(parse_edtf(edtf))

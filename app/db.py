@@ -81,4 +81,17 @@ def read_engine(engine: Engine) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions for request handlers: read-only snapshots, objects usable after commit."""
-    return sessionmaker(bind=read_engine(engine), expire_on_commit=False, autoflush=False)
+    sessions = sessionmaker(bind=read_engine(engine), expire_on_commit=False, autoflush=False)
+    event.listen(sessions, "after_begin", _note_dataset)
+    return sessions
+
+
+def _note_dataset(session: Session, _transaction: Any, connection: Any) -> None:
+    """For a cacheable request (see `app.api.deps`), note the hash of the dataset its
+    transaction reads, as the transaction's first read: the response cache keeps the
+    answer only under that dataset."""
+    state = session.info.get("request_state")
+    if state is not None and getattr(state, "cacheable", False):
+        state.dataset_hash = connection.exec_driver_sql(
+            "SELECT dataset_hash FROM dataset_meta WHERE id = 1"
+        ).scalar()

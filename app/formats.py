@@ -14,7 +14,7 @@ from html import escape
 from typing import Any, Literal
 
 from app.dates import Span, display_date, parse_edtf
-from app.schemas import SummaryItem
+from app.schemas import EventSummary
 
 GroupBy = Literal["type", "actor", "place"]
 
@@ -72,7 +72,7 @@ def _needs_display_date(span: Span) -> bool:
     return not plain or span.approximate or span.uncertain
 
 
-def _group(summary: SummaryItem, group_by: GroupBy) -> str:
+def _group(summary: EventSummary, group_by: GroupBy) -> str:
     if group_by == "actor":
         return summary["actors"][0]["name"] if summary["actors"] else "No actor named"
     if group_by == "place":
@@ -88,7 +88,7 @@ def _slide_dates(edtf: str) -> tuple[dict[str, int], dict[str, int] | None, str 
     return start, end, display_date(span) if _needs_display_date(span) else None
 
 
-def _slide_text(summary: SummaryItem, escaped_titles: dict[str, str]) -> str:
+def _slide_text(summary: EventSummary, escaped_titles: dict[str, str]) -> str:
     sources = ", ".join(escaped_titles.get(s) or escape(s) for s in summary["sources"])
     body = f"<p>{escape(summary['summary'])}</p>"
     if summary["actors"]:
@@ -98,7 +98,7 @@ def _slide_text(summary: SummaryItem, escaped_titles: dict[str, str]) -> str:
 
 
 def timelinejs(
-    summaries: Iterable[SummaryItem],
+    summaries: Iterable[EventSummary],
     *,
     title: str,
     description: str,
@@ -133,7 +133,7 @@ def timelinejs(
 # --- GeoJSON ----------------------------------------------------------------------------
 
 
-def geojson(summaries: Iterable[SummaryItem]) -> dict[str, Any]:
+def geojson(summaries: Iterable[EventSummary]) -> dict[str, Any]:
     """One Point Feature per event and located place; unlocated events are counted."""
     features: list[dict[str, Any]] = []
     events = without = 0
@@ -173,7 +173,7 @@ def csv_header() -> str:
     return _csv_lines([list(CSV_COLUMNS)])
 
 
-def csv_rows(summaries: Iterable[SummaryItem]) -> str:
+def csv_rows(summaries: Iterable[EventSummary]) -> str:
     """CSV lines (RFC 4180 quoting) for events; lists are joined with '; '."""
     rows = []
     for s in summaries:

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -17,26 +18,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
-from app.rows import (
-    ACTOR_COLUMNS,
-    ACTOR_NAME_COLUMNS,
-    CITATION_COLUMNS,
-    EVENT_ACTOR_COLUMNS,
-    EVENT_COLUMNS,
-    EVENT_PLACE_COLUMNS,
-    EVENT_RELATION_COLUMNS,
-    EVENT_TAG_COLUMNS,
-    FIGURE_COLUMNS,
-    PLACE_COLUMNS,
-    PLACE_NAME_COLUMNS,
-    SOURCE_COLUMNS,
-    DatasetRows,
-    Row,
-    dataset_rows,
-)
+from app.rows import DatasetRows, dataset_rows
 
 # Children before parents, so deletes never trip a foreign key.
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
+    models.KeyStat,
+    models.EventKey,
+    models.EventOrder,
+    models.PlaceTree,
     models.EventRelation,
     models.Figure,
     models.Citation,
@@ -124,9 +113,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     _insert_all(connection, rows)
     if sqlite:
         _check_foreign_keys(connection)
-        connection.execute(
-            text("INSERT INTO events_fts(rowid, search_text) SELECT rowid, search_text FROM events")
-        )
+    _build_reads(connection, sqlite)
     connection.execute(
         insert(_table(models.DatasetMeta)),
         {
@@ -138,6 +125,67 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
         },
     )
     connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
+
+
+# What each filter value matches (see models.EventKey), each kind of key as one SELECT of
+# (key, event id); a place also matches the events of every place inside it.
+_KEYS = (
+    "SELECT '*' AS key, id AS event_id FROM events",
+    "SELECT 'type:' || type AS key, id AS event_id FROM events",
+    "SELECT DISTINCT 'actor:' || actor_id AS key, event_id FROM event_actors",
+    "SELECT DISTINCT 'role:' || role AS key, event_id FROM event_actors",
+    "SELECT 'actor-role:' || actor_id || '|' || role AS key, event_id FROM event_actors",
+    "SELECT DISTINCT 'place:' || t.ancestor_id AS key, p.event_id FROM event_places p"
+    " JOIN place_tree t ON t.place_id = p.place_id",
+    "SELECT 'tag:' || tag AS key, event_id FROM event_tags",
+    "SELECT DISTINCT 'source:' || source_id AS key, event_id FROM citations",
+)
+
+
+def _build_reads(connection: Connection, sqlite: bool) -> None:
+    """Everything requests read ready-made, from the rows just inserted: the date order,
+    each key's events in that order with their counts, and (SQLite) the full-text index,
+    whose row ids are the events' ranks."""
+    connection.execute(
+        text(
+            "INSERT INTO event_order (rank, end_rank, event_id, date_start, date_end, span_class)"
+            " SELECT row_number() OVER (ORDER BY date_start, date_end, id),"
+            " row_number() OVER (ORDER BY date_end, date_start, id),"
+            " id, date_start, date_end, span_class FROM events ORDER BY date_start, date_end, id"
+        )
+    )
+    for keys in _KEYS:
+        # Each kind's keys share a prefix: inserted in key order, they append to the index.
+        connection.execute(
+            text(
+                "INSERT INTO event_keys (key, span_class, rank, date_end)"
+                " SELECT k.key, o.span_class, o.rank, o.date_end"
+                f" FROM ({keys}) AS k"
+                " JOIN event_order o ON o.event_id = k.event_id"
+                " ORDER BY k.key, o.span_class, o.rank"
+            )
+        )
+    connection.execute(
+        text(
+            "INSERT INTO key_stats (key, events, first_rank, last_date)"
+            " SELECT key, count(*), min(rank), max(date_end) FROM event_keys GROUP BY key"
+        )
+    )
+    year = "substr(date_start, 1, 4)" if sqlite else "to_char(date_start, 'YYYY')"
+    connection.execute(  # the year facet of the whole dataset
+        text(
+            "INSERT INTO key_stats (key, events, first_rank, last_date)"
+            f" SELECT 'year:' || {year}, count(*), min(rank), max(date_end) FROM event_order"
+            f" GROUP BY {year}"
+        )
+    )
+    if sqlite:
+        connection.execute(
+            text(
+                "INSERT INTO events_fts(rowid, search_text) SELECT o.rank, e.search_text"
+                " FROM event_order o JOIN events e ON e.id = o.event_id ORDER BY o.rank"
+            )
+        )
 
 
 def _check_foreign_keys(connection: Connection) -> None:
@@ -160,29 +208,32 @@ def _table(model: type[models.Base]) -> Table:
 
 
 def _insert_all(connection: Connection, rows: DatasetRows) -> None:
-    _insert(connection, models.Source, SOURCE_COLUMNS, rows.sources)
-    _insert(connection, models.Actor, ACTOR_COLUMNS, rows.actors)
-    _insert(connection, models.ActorName, ACTOR_NAME_COLUMNS, rows.actor_names)
-    _insert(connection, models.Place, PLACE_COLUMNS, rows.places)
-    _insert(connection, models.PlaceName, PLACE_NAME_COLUMNS, rows.place_names)
-    relations: list[Row] = []  # last: a relation may point to an event of a later file
+    _insert(connection, models.Source, rows.sources)
+    _insert(connection, models.Actor, rows.actors)
+    _insert(connection, models.ActorName, rows.actor_names)
+    _insert(connection, models.Place, rows.places)
+    _insert(connection, models.PlaceName, rows.place_names)
+    _insert(connection, models.PlaceTree, rows.place_tree)
+    relations: list[NamedTuple] = []  # last: a relation may point to an event of a later file
     for chunk in rows.event_chunks():
-        _insert(connection, models.Event, EVENT_COLUMNS, chunk.events)
-        _insert(connection, models.EventActor, EVENT_ACTOR_COLUMNS, chunk.event_actors)
-        _insert(connection, models.EventPlace, EVENT_PLACE_COLUMNS, chunk.event_places)
-        _insert(connection, models.EventTag, EVENT_TAG_COLUMNS, chunk.event_tags)
-        _insert(connection, models.Citation, CITATION_COLUMNS, chunk.citations)
-        _insert(connection, models.Figure, FIGURE_COLUMNS, chunk.figures)
+        _insert(connection, models.Event, chunk.events)
+        _insert(connection, models.EventActor, chunk.event_actors)
+        _insert(connection, models.EventPlace, chunk.event_places)
+        _insert(connection, models.EventTag, chunk.event_tags)
+        _insert(connection, models.Citation, chunk.citations)
+        _insert(connection, models.Figure, chunk.figures)
         relations += chunk.event_relations
-    _insert(connection, models.EventRelation, EVENT_RELATION_COLUMNS, relations)
+    _insert(connection, models.EventRelation, relations)
 
 
-def _insert(
-    connection: Connection, model: type[models.Base], columns: Sequence[str], rows: list[Row]
-) -> None:
-    """Plain tuples straight to the driver, no per-row work in SQLAlchemy: SQLite's
-    executemany, PostgreSQL's COPY (psycopg 3; other drivers: multi-row INSERTs)."""
+def _insert(connection: Connection, model: type[models.Base], rows: Sequence[NamedTuple]) -> None:
+    """Named rows straight to the driver, their fields naming the columns, no per-row
+    work in SQLAlchemy: SQLite's executemany, PostgreSQL's COPY (psycopg 3; other
+    drivers: multi-row INSERTs)."""
+    if not rows:
+        return
     table = _table(model)
+    columns = rows[0]._fields
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if connection.dialect.name == "sqlite":
@@ -192,7 +243,7 @@ def _insert(
         for start in range(0, len(rows), _BATCH):
             connection.exec_driver_sql(statement, rows[start : start + _BATCH])
         return
-    if connection.dialect.driver == "psycopg" and rows:
+    if connection.dialect.driver == "psycopg":
         import psycopg  # only PostgreSQL loads need it
 
         driver = connection.connection.dbapi_connection  # in the load's transaction
@@ -206,5 +257,4 @@ def _insert(
             raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
         return
     for start in range(0, len(rows), _BATCH):
-        batch = [dict(zip(columns, row, strict=True)) for row in rows[start : start + _BATCH]]
-        connection.execute(insert(table), batch)
+        connection.execute(insert(table), [row._asdict() for row in rows[start : start + _BATCH]])

@@ -108,15 +108,6 @@ class PlaceName(Base):
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (
-        Index(None, "date_start", "date_end", "id"),
-        Index(None, "date_end", "date_start", "id"),
-        Index(None, "type", "date_start", "date_end", "id"),
-        Index(None, "span_class", "date_start", "date_end", "id"),
-        # Sorts a list of ids by date without reading their rows (see app.queries).
-        Index(None, "id", "date_start", "date_end"),
-    )
-
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     edtf: Mapped[str] = mapped_column(String(100))
@@ -132,6 +123,9 @@ class Event(Base):
     search_text: Mapped[str] = mapped_column(Text)
     # 0: spans at most a month, 1: at most a year, 2: longer (see app.dates.span_class).
     span_class: Mapped[int] = mapped_column(SmallInteger, server_default="2")
+    # The event as lists and feeds return it (`app.schemas.EventSummary`), as JSON text
+    # built at load: a page is its events' documents joined, not rebuilt per request.
+    doc: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class EventActor(Base):
@@ -215,6 +209,71 @@ class EventRelation(Base):
     related_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class PlaceTree(Base):
+    """Each place with itself and every place containing it: a place filter or count
+    includes everything inside."""
+
+    __tablename__ = "place_tree"
+
+    place_id: Mapped[str] = mapped_column(
+        ForeignKey("places.id", ondelete="CASCADE"), primary_key=True
+    )
+    ancestor_id: Mapped[str] = mapped_column(
+        ForeignKey("places.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class EventOrder(Base):
+    """Every event's position in date order (start, end, id), written at load.
+
+    `rank` counts events from 1 in that order, and `end_rank` in (end, start, id) order,
+    so how many events start by a day, or end before one, is one index lookup.
+    """
+
+    __tablename__ = "event_order"
+    __table_args__ = (
+        Index(None, "date_start", "date_end", "event_id"),
+        Index(None, "date_end", "end_rank"),
+    )
+
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    end_rank: Mapped[int] = mapped_column(Integer)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), unique=True)
+    date_start: Mapped[date] = mapped_column(Date)
+    date_end: Mapped[date] = mapped_column(Date)
+    span_class: Mapped[int] = mapped_column(SmallInteger)
+
+
+class EventKey(Base):
+    """What each filter value matches, in date order: one row per event and key.
+
+    Keys: `*` (every event), `type:T`, `actor:ID`, `role:R`, `actor-role:ID|R`,
+    `place:ID` (the place named and every place containing it), `tag:T`, `source:ID`.
+    A filtered page reads one key's rows from a given rank on; `date_end` and
+    `span_class` let a date window be checked without reading the event.
+    """
+
+    __tablename__ = "event_keys"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    span_class: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    date_end: Mapped[date] = mapped_column(Date)
+
+
+class KeyStat(Base):
+    """How many events each key matches, and its first event's rank and last end date:
+    actor, place and source counts and dates, and the planner's size estimates."""
+
+    __tablename__ = "key_stats"
+
+    key: Mapped[str] = mapped_column(String(500), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+    first_rank: Mapped[int] = mapped_column(Integer)
+    last_date: Mapped[date] = mapped_column(Date)
 
 
 class DatasetMeta(Base):

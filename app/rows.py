@@ -1,8 +1,9 @@
 """A checked dataset as the rows of each table, ready to insert.
 
-`read_rows(dir)` reads and checks a dataset exactly as `read_dataset` does, but keeps only
-rows: big datasets' event files are parsed, validated and turned into rows in worker
-processes, which leave the rows in a spool directory until the load inserts them.
+`read_rows(dir)` is how a load reads a dataset: big datasets' event files are parsed,
+validated and turned into rows in worker processes, which leave the rows in a spool
+directory until the load inserts them. Rows are named tuples whose fields are the table's
+columns, and each event row carries its ready-made JSON document.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from tempfile import mkdtemp
 from types import FrameType
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from pydantic_core import to_json
 
 from app.dataset import (
     CheckedEvents,
@@ -36,98 +39,170 @@ from app.dataset import (
     SourceRecord,
     check_events,
 )
-from app.dates import parse_edtf, span_class
+from app.dates import date_label, parse_edtf, span_class
 from app.errors import DatasetError
+from app.schemas import ActorItem, EventSummary, PlaceItem
 from app.text import fold, name_key, text_key
 
 # Event files below this many bytes in all (about 30,000 events) are parsed in this
 # process: starting workers (about a second of CPU each) would save little or nothing.
 PARALLEL_BYTES = 32_000_000
 
-Row = tuple[Any, ...]
 
-# Column order of each row tuple below.
-SOURCE_COLUMNS = (
-    "id",
-    "title",
-    "author",
-    "publisher",
-    "published",
-    "published_start",
-    "published_end",
-    "published_basis",
-    "basis_note",
-    "url",
-    "language",
-    "archive",
-)
-ACTOR_COLUMNS = ("id", "name", "kind", "description", "country", "sort_key")
-ACTOR_NAME_COLUMNS = ("actor_id", "name", "key", "is_alias")
-PLACE_COLUMNS = ("id", "name", "kind", "parent_id", "lat", "lon", "path", "depth", "sort_key")
-PLACE_NAME_COLUMNS = ("place_id", "name", "key", "is_alias")
-EVENT_COLUMNS = (
-    "id",
-    "title",
-    "edtf",
-    "precision",
-    "date_start",
-    "date_end",
-    "approximate",
-    "uncertain",
-    "span_class",
-    "type",
-    "summary",
-    "notes",
-    "search_text",
-)
-EVENT_ACTOR_COLUMNS = ("event_id", "actor_id", "role", "position")
-EVENT_PLACE_COLUMNS = ("event_id", "place_id", "position")
-EVENT_TAG_COLUMNS = ("event_id", "tag")
-CITATION_COLUMNS = ("event_id", "source_id", "quote", "claimed_date", "position")
-FIGURE_COLUMNS = (
-    "event_id",
-    "metric",
-    "value",
-    "low",
-    "high",
-    "approximate",
-    "unit",
-    "source_id",
-    "quote",
-    "position",
-)
-EVENT_RELATION_COLUMNS = ("event_id", "related_id")
+# --- named rows, one type per table (fields = columns) ---------------------------------
+
+
+class SourceRow(NamedTuple):
+    id: str
+    title: str
+    author: str
+    publisher: str
+    published: str
+    published_start: str
+    published_end: str
+    published_basis: str
+    basis_note: str | None
+    url: str | None
+    language: str
+    archive: str | None
+
+
+class ActorRow(NamedTuple):
+    id: str
+    name: str
+    kind: str
+    description: str | None
+    country: str | None
+    sort_key: str
+
+
+class ActorNameRow(NamedTuple):
+    actor_id: str
+    name: str
+    key: str
+    is_alias: bool
+
+
+class PlaceRow(NamedTuple):
+    id: str
+    name: str
+    kind: str
+    parent_id: str | None
+    lat: float | None
+    lon: float | None
+    path: str
+    depth: int
+    sort_key: str
+
+
+class PlaceNameRow(NamedTuple):
+    place_id: str
+    name: str
+    key: str
+    is_alias: bool
+
+
+class PlaceTreeRow(NamedTuple):
+    place_id: str
+    ancestor_id: str
+
+
+class EventRow(NamedTuple):
+    id: str
+    title: str
+    edtf: str
+    precision: str
+    date_start: str  # ISO text, as SQLite stores dates
+    date_end: str
+    approximate: bool
+    uncertain: bool
+    span_class: int
+    type: str
+    summary: str
+    notes: str | None
+    search_text: str
+    doc: str
+
+
+class EventActorRow(NamedTuple):
+    event_id: str
+    actor_id: str
+    role: str
+    position: int
+
+
+class EventPlaceRow(NamedTuple):
+    event_id: str
+    place_id: str
+    position: int
+
+
+class EventTagRow(NamedTuple):
+    event_id: str
+    tag: str
+
+
+class CitationRow(NamedTuple):
+    event_id: str
+    source_id: str
+    quote: str
+    claimed_date: str | None
+    position: int
+
+
+class FigureRow(NamedTuple):
+    event_id: str
+    metric: str
+    value: float | None
+    low: float | None
+    high: float | None
+    approximate: bool
+    unit: str | None
+    source_id: str
+    quote: str
+    position: int
+
+
+class EventRelationRow(NamedTuple):
+    event_id: str
+    related_id: str
 
 
 # --- building rows ---------------------------------------------------------------------
 
 
-class Names(NamedTuple):
-    """Every spelling of each actor and place: search text includes them."""
+class Lookup(NamedTuple):
+    """What an event's rows need of the actors and places it names: their spellings
+    (search text includes them) and how the event's document shows them."""
 
-    actors: dict[str, list[str]]
-    places: dict[str, list[str]]
+    actor_names: dict[str, list[str]]
+    place_names: dict[str, list[str]]
+    actors: dict[str, tuple[str, str]]  # id -> (name, kind)
+    places: dict[str, tuple[str, str, float | None, float | None]]  # id -> (name, kind, lat, lon)
 
     @classmethod
-    def of(cls, entities: Entities) -> Names:
+    def of(cls, entities: Entities) -> Lookup:
+        actors = [a.record for a in entities.actors]
+        places = [p.record for p in entities.places]
         return cls(
-            {a.record.id: [a.record.name, *a.record.aliases] for a in entities.actors},
-            {p.record.id: [p.record.name, *p.record.aliases] for p in entities.places},
+            {a.id: [a.name, *a.aliases] for a in actors},
+            {p.id: [p.name, *p.aliases] for p in places},
+            {a.id: (a.name, a.kind) for a in actors},
+            {p.id: (p.name, p.kind, p.lat, p.lon) for p in places},
         )
 
 
 @dataclass
 class EventRows:
-    """The rows some events add to each event table, in insert order (dates as ISO text,
-    as SQLite stores them)."""
+    """The rows some events add to each event table, in insert order."""
 
-    events: list[Row] = field(default_factory=list)
-    event_actors: list[Row] = field(default_factory=list)
-    event_places: list[Row] = field(default_factory=list)
-    event_tags: list[Row] = field(default_factory=list)
-    citations: list[Row] = field(default_factory=list)
-    figures: list[Row] = field(default_factory=list)
-    event_relations: list[Row] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    event_actors: list[EventActorRow] = field(default_factory=list)
+    event_places: list[EventPlaceRow] = field(default_factory=list)
+    event_tags: list[EventTagRow] = field(default_factory=list)
+    citations: list[CitationRow] = field(default_factory=list)
+    figures: list[FigureRow] = field(default_factory=list)
+    event_relations: list[EventRelationRow] = field(default_factory=list)
     max_span_days: int = 0
 
 
@@ -141,11 +216,12 @@ class DatasetRows:
     """
 
     hash: str
-    sources: list[Row]
-    actors: list[Row]
-    actor_names: list[Row]
-    places: list[Row]
-    place_names: list[Row]
+    sources: list[SourceRow]
+    actors: list[ActorRow]
+    actor_names: list[ActorNameRow]
+    places: list[PlaceRow]
+    place_names: list[PlaceNameRow]
+    place_tree: list[PlaceTreeRow]
     events: list[EventRows | Path]  # one per events file, in file order
     event_count: int
     max_span_days: int  # bounds how far before a window an overlapping event starts
@@ -183,7 +259,7 @@ class DatasetRows:
 def dataset_rows(dataset: Dataset) -> DatasetRows:
     """The rows of a dataset read with `read_dataset`."""
     entities = Entities(dataset.sources, dataset.actors, dataset.places)
-    events = event_rows((item.record for item in dataset.events), Names.of(entities))
+    events = event_rows((item.record for item in dataset.events), Lookup.of(entities))
     return _with_entities(
         dataset.hash, entities, [events], len(dataset.events), events.max_span_days
     )
@@ -199,14 +275,20 @@ def _with_entities(
 ) -> DatasetRows:
     sources = [item.record for item in entities.sources]
     actors = [item.record for item in entities.actors]
-    places = [item.record for item in entities.places]
+    places = _place_rows([item.record for item in entities.places])
     return DatasetRows(
         dataset_hash,
         [_source_row(s) for s in sources],
-        [(a.id, a.name, a.kind, a.description, a.country, fold(a.name)) for a in actors],
-        list(_names((a.id, a.name, a.aliases) for a in actors)),
-        _place_rows(places),
-        list(_names((p.id, p.name, p.aliases) for p in places)),
+        [ActorRow(a.id, a.name, a.kind, a.description, a.country, fold(a.name)) for a in actors],
+        [ActorNameRow(*row) for row in _names((a.id, a.name, a.aliases) for a in actors)],
+        places,
+        [
+            PlaceNameRow(*row)
+            for row in _names(
+                (p.id, p.name, p.aliases) for p in (i.record for i in entities.places)
+            )
+        ],
+        [PlaceTreeRow(p.id, ancestor) for p in places for ancestor in p.path.strip("/").split("/")],
         events,
         count,
         max_span_days,
@@ -214,9 +296,9 @@ def _with_entities(
     )
 
 
-def _source_row(source: SourceRecord) -> Row:
+def _source_row(source: SourceRecord) -> SourceRow:
     span = parse_edtf(source.published)
-    return (
+    return SourceRow(
         source.id,
         source.title,
         source.author,
@@ -232,12 +314,12 @@ def _source_row(source: SourceRecord) -> Row:
     )
 
 
-def _place_rows(places: list[PlaceRecord]) -> list[Row]:
+def _place_rows(places: list[PlaceRecord]) -> list[PlaceRow]:
     parents = {p.id: p.parent for p in places}
     paths = {p.id: _path(p.id, parents) for p in places}
     ordered = sorted(places, key=lambda p: paths[p.id].count("/"))  # parents first
     return [
-        (
+        PlaceRow(
             p.id,
             p.name,
             p.kind,
@@ -254,7 +336,7 @@ def _place_rows(places: list[PlaceRecord]) -> list[Row]:
 
 def _names(
     entities: Iterable[tuple[str, str, list[str]]],
-) -> Iterator[Row]:
+) -> Iterator[tuple[str, str, str, bool]]:
     """(owner id, name, key, is_alias) for each distinct spelling; the id is a name too."""
     for owner, name, aliases in entities:
         seen: set[str] = set()
@@ -274,7 +356,38 @@ def _path(place_id: str, parents: dict[str, str | None]) -> str:
     return "/" + "/".join(reversed(chain)) + "/"
 
 
-def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
+def event_document(event: EventRecord, lookup: Lookup) -> EventSummary:
+    """The event as lists and feeds return it (`EventSummary`), from its record."""
+    span = event.span
+    actors: list[ActorItem] = []
+    for ref in event.actors:
+        # An unknown reference is reported by the checks; the load never stores it.
+        name, kind = lookup.actors.get(ref.actor, (ref.actor, "other"))
+        actors.append({"id": ref.actor, "name": name, "kind": kind, "role": ref.role})  # type: ignore[typeddict-item]
+    places: list[PlaceItem] = []
+    for place in event.places:
+        name, kind, lat, lon = lookup.places.get(place, (place, "site", None, None))
+        places.append({"id": place, "name": name, "kind": kind, "lat": lat, "lon": lon})  # type: ignore[typeddict-item]
+    return {
+        "id": event.id,
+        "title": event.title,
+        "date": event.date,
+        "display_date": date_label(event.date),
+        "precision": span.precision,
+        "start": span.start.isoformat(),
+        "end": span.end.isoformat(),
+        "approximate": span.approximate,
+        "uncertain": span.uncertain,
+        "type": event.type,
+        "summary": event.summary,
+        "actors": actors,
+        "places": places,
+        "tags": sorted(set(event.tags)),
+        "sources": list(dict.fromkeys(c.source for c in event.citations)),
+    }
+
+
+def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
     """The rows of `events` in every event table."""
     rows = EventRows()
     for event in events:
@@ -283,11 +396,11 @@ def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
         texts = [event.title, event.summary, *event.tags]
         texts += [c.quote for c in event.citations] + [f.quote for f in event.figures]
         for ref in event.actors:
-            texts += names.actors.get(ref.actor, [])
+            texts += lookup.actor_names.get(ref.actor, [])
         for place in event.places:
-            texts += names.places.get(place, [])
+            texts += lookup.place_names.get(place, [])
         rows.events.append(
-            (
+            EventRow(
                 event.id,
                 event.title,
                 event.date,
@@ -301,18 +414,22 @@ def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
                 event.summary,
                 event.notes,
                 search_text(texts),
+                to_json(event_document(event, lookup)).decode(),
             )
         )
         rows.event_actors += (
-            (event.id, ref.actor, ref.role, i) for i, ref in enumerate(event.actors)
+            EventActorRow(event.id, ref.actor, ref.role, i) for i, ref in enumerate(event.actors)
         )
-        rows.event_places += ((event.id, place, i) for i, place in enumerate(event.places))
-        rows.event_tags += ((event.id, tag) for tag in event.tags)
+        rows.event_places += (
+            EventPlaceRow(event.id, place, i) for i, place in enumerate(event.places)
+        )
+        rows.event_tags += (EventTagRow(event.id, tag) for tag in event.tags)
         rows.citations += (
-            (event.id, c.source, c.quote, c.claimed_date, i) for i, c in enumerate(event.citations)
+            CitationRow(event.id, c.source, c.quote, c.claimed_date, i)
+            for i, c in enumerate(event.citations)
         )
         rows.figures += (
-            (
+            FigureRow(
                 event.id,
                 f.metric,
                 f.value,
@@ -326,7 +443,7 @@ def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
             )
             for i, f in enumerate(event.figures)
         )
-        rows.event_relations += ((event.id, related) for related in event.related)
+        rows.event_relations += (EventRelationRow(event.id, related) for related in event.related)
     return rows
 
 
@@ -352,7 +469,7 @@ class _Context(NamedTuple):
     """What every events file is read with."""
 
     root: Path
-    names: Names
+    lookup: Lookup
     known: KnownIds
     spool: Path | None  # where workers leave rows
 
@@ -374,7 +491,7 @@ def read_rows(root: Path, *, workers: int | None = None) -> DatasetRows:
             workers = _default_workers(paths)
         spool = Path(mkdtemp(prefix="timeline-load-")) if workers else None
         try:
-            context = _Context(root, Names.of(entities), KnownIds.of(entities), spool)
+            context = _Context(root, Lookup.of(entities), KnownIds.of(entities), spool)
             checked: list[CheckedEvents] = []
             chunks: list[EventRows | Path] = []
             span = 0
@@ -524,7 +641,7 @@ def _file_rows(context: _Context, number: int, path: Path, text: str, *, wanted:
     if reader.errors or not wanted:
         return _FileRows(reader.errors, None, EventRows(), 0)
     checked = check_events(name, records, context.known)
-    rows = event_rows(records, context.names)
+    rows = event_rows(records, context.lookup)
     if context.spool is None:
         return _FileRows([], checked, rows, rows.max_span_days)
     spooled = context.spool / f"{number:06d}.pickle"

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import Annotated, Generic, NotRequired, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 
-from app.dates import display_date, parse_edtf
-from app.queries import EventRow, Related
+from app.dataset import ActorKind, EventType, PlaceKind
+from app.dates import Precision
 
 T = TypeVar("T")
 
@@ -42,109 +42,144 @@ class ErrorResponse(Schema):
 class ActorRef(Schema):
     id: str = Field(examples=["umarali-quvvatov"])
     name: str = Field(examples=["Umarali Quvvatov"])
-    kind: str = Field(examples=["person"])
-
-
-class EventActor(ActorRef):
-    role: str = Field(description="The actor's part in this event.", examples=["victim"])
+    kind: ActorKind = Field(examples=["person"])
 
 
 class PlaceRef(Schema):
     id: str = Field(examples=["khorog"])
     name: str = Field(examples=["Khorog"])
-    kind: str = Field(examples=["city"])
+    kind: PlaceKind = Field(examples=["city"])
     lat: float | None = Field(description="WGS84 latitude.", examples=[37.4897])
     lon: float | None = Field(description="WGS84 longitude.", examples=[71.5531])
 
 
-class EventPlace(PlaceRef):
-    parents: list[PlaceRef] = Field(
-        description="The places containing this one, outermost first.", default_factory=list
-    )
+# --- the event: declared once, as the plain dicts the API sends --------------------------
+# Lists send ready-made documents stored at load (`app.rows.event_document` builds them
+# from these types); feeds and exports read those same documents.
 
 
-class EventSummary(Schema):
+class ActorItem(TypedDict):
+    """An actor of an event, with its part in it."""
+
+    id: Annotated[str, Field(examples=["umarali-quvvatov"])]
+    name: Annotated[str, Field(examples=["Umarali Quvvatov"])]
+    kind: ActorKind
+    role: Annotated[str, Field(description="The actor's part in this event.", examples=["victim"])]
+
+
+class PlaceParent(TypedDict):
+    id: Annotated[str, Field(examples=["gorno-badakhshan"])]
+    name: Annotated[str, Field(examples=["Gorno-Badakhshan"])]
+    kind: PlaceKind
+    lat: Annotated[float | None, Field(description="WGS84 latitude.")]
+    lon: Annotated[float | None, Field(description="WGS84 longitude.")]
+
+
+class PlaceItem(PlaceParent):
+    """Where an event happened; one event's detail also gives the places containing it."""
+
+    parents: NotRequired[
+        Annotated[
+            list[PlaceParent],
+            Field(description="In `/events/{id}` only: the containing places, outermost first."),
+        ]
+    ]
+
+
+class EventSummary(TypedDict):
     """An event as lists and feeds return it."""
 
-    id: str = Field(description="Stable id (slug).", examples=["2015-03-quvvatov-killed-istanbul"])
-    title: str = Field(examples=["Umarali Quvvatov shot dead in Istanbul"])
-    date: str = Field(
-        description="The date as EDTF, at the precision the sources support.", examples=["2015-03"]
-    )
-    display_date: str = Field(description="The date for people.", examples=["March 2015"])
-    precision: str = Field(
-        description="day, month, season, year, decade, century, millennium or range.",
-        examples=["month"],
-    )
-    start: dt.date = Field(
-        description="First day the event may have happened on.", examples=["2015-03-01"]
-    )
-    end: dt.date = Field(
-        description="Last day the event may have happened on.", examples=["2015-03-31"]
-    )
-    approximate: bool = Field(description="EDTF `~`: the date is approximate.", examples=[False])
-    uncertain: bool = Field(description="EDTF `?`: the date is uncertain.", examples=[False])
-    type: str = Field(examples=["killing"])
-    summary: str = Field(examples=["Group 24 leader Umarali Quvvatov was shot dead in Istanbul."])
-    actors: list[EventActor] = Field(description="Actors and their roles.")
-    places: list[PlaceRef] = Field(description="Where it happened.")
-    tags: list[str] = Field(examples=[["transnational-repression"]])
-    sources: list[str] = Field(
-        description="Ids of the sources that report it.", examples=[["sobiri-2017"]]
-    )
+    id: Annotated[
+        str, Field(description="Stable id (slug).", examples=["2015-03-quvvatov-killed-istanbul"])
+    ]
+    title: Annotated[str, Field(examples=["Umarali Quvvatov shot dead in Istanbul"])]
+    date: Annotated[
+        str,
+        Field(
+            description="The date as EDTF, at the precision the sources support.",
+            examples=["2015-03"],
+        ),
+    ]
+    display_date: Annotated[str, Field(description="The date for people.", examples=["March 2015"])]
+    precision: Annotated[Precision, Field(description="Which form `date` has.")]
+    start: Annotated[
+        str,
+        Field(
+            description="First day the event may have happened on (ISO).", examples=["2015-03-01"]
+        ),
+    ]
+    end: Annotated[
+        str,
+        Field(
+            description="Last day the event may have happened on (ISO).", examples=["2015-03-31"]
+        ),
+    ]
+    approximate: Annotated[bool, Field(description="EDTF `~`: the date is approximate.")]
+    uncertain: Annotated[bool, Field(description="EDTF `?`: the date is uncertain.")]
+    type: EventType
+    summary: str
+    actors: Annotated[list[ActorItem], Field(description="Actors and their roles.")]
+    places: Annotated[list[PlaceItem], Field(description="Where it happened.")]
+    tags: Annotated[list[str], Field(examples=[["transnational-repression"]])]
+    sources: Annotated[
+        list[str],
+        Field(description="Ids of the sources that report it.", examples=[["sobiri-2017"]]),
+    ]
 
 
-class SourceRef(Schema):
-    id: str = Field(examples=["sobiri-2017"])
-    title: str = Field(examples=["Tajikistan: so close, no matter how far"])
-    author: str = Field(examples=["Bakhtiyor Sobiri"])
-    publisher: str = Field(examples=["openDemocracy"])
-    published: str = Field(description="Publication date as EDTF.", examples=["2017-07-07"])
-    url: str | None = Field(examples=[None])
+class SourceItem(TypedDict):
+    id: Annotated[str, Field(examples=["sobiri-2017"])]
+    title: Annotated[str, Field(examples=["Tajikistan: so close, no matter how far"])]
+    author: Annotated[str, Field(examples=["Bakhtiyor Sobiri"])]
+    publisher: Annotated[str, Field(examples=["openDemocracy"])]
+    published: Annotated[
+        str, Field(description="Publication date as EDTF.", examples=["2017-07-07"])
+    ]
+    url: Annotated[str | None, Field(description="The source's public address.")]
 
 
-class CitationOut(Schema):
-    source: SourceRef
-    quote: str = Field(
-        description="Verbatim from the source.",
-        examples=["In March 2015, Quvvatov was shot dead in the streets of Istanbul"],
-    )
-    claimed_date: str | None = Field(
-        description="The date as this source gives it, where it differs from the event's.",
-        examples=[None],
-    )
+class CitationItem(TypedDict):
+    source: SourceItem
+    quote: Annotated[
+        str,
+        Field(
+            description="Verbatim from the source.",
+            examples=["In March 2015, Quvvatov was shot dead in the streets of Istanbul"],
+        ),
+    ]
+    claimed_date: Annotated[
+        str | None,
+        Field(description="The date as this source gives it, where it differs from the event's."),
+    ]
 
 
-class FigureOut(Schema):
+class FigureItem(TypedDict):
     """One source's number; sources that disagree are separate rows, never averaged."""
 
-    metric: str = Field(examples=["killed"])
-    value: float | None = Field(examples=[41])
-    low: float | None = Field(examples=[None])
-    high: float | None = Field(examples=[None])
-    approximate: bool = Field(examples=[False])
-    unit: str | None = Field(examples=[None])
-    source: str = Field(description="Source id.", examples=["sobiri-2017"])
-    quote: str = Field(description="Verbatim from the source.")
+    metric: Annotated[str, Field(examples=["killed"])]
+    value: float | None
+    low: float | None
+    high: float | None
+    approximate: bool
+    unit: str | None
+    source: Annotated[str, Field(description="Source id.", examples=["sobiri-2017"])]
+    quote: Annotated[str, Field(description="Verbatim from the source.")]
 
 
-class RelatedEvent(Schema):
-    id: str = Field(examples=["2015-09-irpt-banned"])
+class RelatedItem(TypedDict):
+    id: Annotated[str, Field(examples=["2015-09-irpt-banned"])]
     title: str
-    date: str = Field(examples=["2015-09"])
-    type: str = Field(examples=["ban"])
+    date: Annotated[str, Field(examples=["2015-09"])]
+    type: EventType
 
 
 class EventDetail(EventSummary):
-    """One event with everything known about it."""
+    """One event with everything known about it (`places` with their parents)."""
 
-    places: list[EventPlace] = Field(description="Where it happened, each with its parents.")  # type: ignore[assignment]
-    citations: list[CitationOut] = Field(description="Each source's verbatim support.")
-    figures: list[FigureOut] = Field(description="Numbers, one row per source claim.")
-    related: list[RelatedEvent] = Field(description="Events that belong with this one.")
-    notes: str | None = Field(
-        description="Curator's note: discrepancies, reasoning.", examples=[None]
-    )
+    citations: Annotated[list[CitationItem], Field(description="Each source's verbatim support.")]
+    figures: Annotated[list[FigureItem], Field(description="Numbers, one row per source claim.")]
+    related: Annotated[list[RelatedItem], Field(description="Events that belong with this one.")]
+    notes: Annotated[str | None, Field(description="Curator's note: discrepancies, reasoning.")]
 
 
 class Page(Schema, Generic[T]):
@@ -196,6 +231,15 @@ class PlaceDetail(PlaceSummary):
     last_date: dt.date | None = Field(description="End of the latest event here.")
 
 
+class SourceRef(Schema):
+    id: str = Field(examples=["sobiri-2017"])
+    title: str = Field(examples=["Tajikistan: so close, no matter how far"])
+    author: str = Field(examples=["Bakhtiyor Sobiri"])
+    publisher: str = Field(examples=["openDemocracy"])
+    published: str = Field(description="Publication date as EDTF.", examples=["2017-07-07"])
+    url: str | None = Field(description="The source's public address.", examples=[None])
+
+
 class SourceSummary(SourceRef):
     published_basis: str = Field(
         description="explicit (printed) or inferred (worked out from the text).",
@@ -227,7 +271,10 @@ class Facets(Schema):
     type: list[FacetValue]
     year: list[FacetValue] = Field(description="By the year an event starts in, ascending.")
     actor: list[FacetValue]
-    place: list[FacetValue] = Field(description="By the place named on the event (not parents).")
+    place: list[FacetValue] = Field(
+        description="By place, counting events anywhere inside it: the events a `place` "
+        "filter on that value returns."
+    )
     source: list[FacetValue]
 
 
@@ -239,79 +286,3 @@ class Health(Schema):
         description="Alembic revision of the schema.", examples=["0001"]
     )
     loaded_at: dt.datetime | None = Field(description="When the dataset was loaded.")
-
-
-class ActorItem(TypedDict):
-    id: str
-    name: str
-    kind: str
-    role: str
-
-
-class PlaceItem(TypedDict):
-    id: str
-    name: str
-    kind: str
-    lat: float | None
-    lon: float | None
-
-
-class SummaryItem(TypedDict):
-    """`EventSummary` as plain JSON-ready values: lists and feeds build thousands of these."""
-
-    id: str
-    title: str
-    date: str
-    display_date: str
-    precision: str
-    start: str
-    end: str
-    approximate: bool
-    uncertain: bool
-    type: str
-    summary: str
-    actors: list[ActorItem]
-    places: list[PlaceItem]
-    tags: list[str]
-    sources: list[str]
-
-
-def event_summaries(events: list[EventRow], related: Related) -> list[SummaryItem]:
-    """Summaries (shaped as `EventSummary`) for a page of events and their related rows.
-
-    Every value comes typed from our own database, so nothing is validated again; the
-    response models stay the documented contract, and tests hold the two together.
-    """
-    no_rows: list[Any] = []
-    return [
-        {
-            "id": e.id,
-            "title": e.title,
-            "date": e.edtf,
-            "display_date": date_label(e.edtf),
-            "precision": e.precision,
-            "start": e.date_start,
-            "end": e.date_end,
-            "approximate": e.approximate,
-            "uncertain": e.uncertain,
-            "type": e.type,
-            "summary": e.summary,
-            "actors": [
-                {"id": i, "name": n, "kind": k, "role": r}
-                for i, n, k, r in related.actors.get(e.id, no_rows)
-            ],
-            "places": [
-                {"id": i, "name": n, "kind": k, "lat": la, "lon": lo}
-                for i, n, k, la, lo in related.places.get(e.id, no_rows)
-            ],
-            "tags": related.tags.get(e.id, []),
-            "sources": related.sources.get(e.id, []),
-        }
-        for e in events
-    ]
-
-
-@lru_cache(maxsize=65_536)
-def date_label(edtf: str) -> str:
-    """The `display_date` of an EDTF string (dates repeat a lot: worth remembering)."""
-    return display_date(parse_edtf(edtf))

@@ -29,6 +29,17 @@ FIXTURE_ARCHIVE = HERE / "fixtures" / "archive"
 PROJECT = HERE.parent
 POSTGRES_URL = os.environ.get("TIMELINE_TEST_POSTGRES_URL")
 
+def schema_head() -> str:
+    """The newest migration's revision: what `timeline migrate` upgrades to."""
+    from alembic.script import ScriptDirectory
+
+    from app.cli import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param(

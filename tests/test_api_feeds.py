@@ -134,6 +134,8 @@ def _delete_events_behind_the_apps_back(engine):
     from sqlalchemy import text
 
     with engine.begin() as connection:
+        for table in ("key_stats", "event_keys", "event_order"):
+            connection.execute(text(f"DELETE FROM {table}"))
         for table in ("event_relations", "figures", "citations", "event_tags"):
             connection.execute(text(f"DELETE FROM {table}"))
         for table in ("event_places", "event_actors", "events"):

@@ -44,9 +44,11 @@ def renamed_dataset(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("response_cache", ["0", "64"], ids=["queries", "response-cache"])
 def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path, response_cache):
-    """Every answer holds one whole dataset. With the response cache off, every request
-    runs its queries, so readers see both datasets; with it on, an answer may be up to a
-    second old, and once reloads stop the last dataset is served within that second."""
+    """Two API processes over one database (the scale-out path), reloaded by a third:
+    every answer of either holds one whole dataset. With the response cache off, every
+    request runs its queries, so readers see both datasets; with it on, an answer may be
+    up to a second old, and once reloads stop both serve the last dataset within that
+    second."""
     engine = make_engine(database_url)
     first, second = read_dataset(FIXTURE_DATA), read_dataset(renamed_dataset(tmp_path))
     load(engine, first)
@@ -54,41 +56,45 @@ def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path, resp
         frozenset(e.record.id for e in first.events): "first",
         frozenset(e.record.id for e in second.events): "second",
     }
-    port = free_port()
+    ports = [free_port(), free_port()]
     env = {
         **os.environ,
         "TIMELINE_DATABASE_URL": database_url,
         "TIMELINE_RESPONSE_CACHE_MB": response_cache,
     }
     log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for port in ports
+    ]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        for base in bases:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
         seen: list[str] = []
         problems: list[str] = []
         stop = threading.Event()
 
-        def read() -> None:
+        def read(base: str) -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
                 while not stop.is_set():
                     response = client.get("/events?limit=500")
@@ -102,7 +108,7 @@ def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path, resp
                     else:
                         seen.append(versions[ids])
 
-        readers = [threading.Thread(target=read) for _ in range(4)]
+        readers = [threading.Thread(target=read, args=(bases[i % 2],)) for i in range(4)]
         for reader in readers:
             reader.start()
         for dataset in (second, first) * 4:
@@ -113,11 +119,13 @@ def test_reads_during_reloads_see_one_whole_dataset(database_url, tmp_path, resp
         for reader in readers:
             reader.join(timeout=60)
         time.sleep(1.5)  # the cache reads the dataset hash again at most once a second
-        final = httpx.get(f"{base}/events?limit=500", timeout=30).json()
-        assert versions.get(frozenset(item["id"] for item in final["items"])) == "first"
+        for base in bases:
+            final = httpx.get(f"{base}/events?limit=500", timeout=30).json()
+            assert versions.get(frozenset(item["id"] for item in final["items"])) == "first"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
         log.close()
         engine.dispose()
     assert problems == [], (tmp_path / "server.log").read_text()[-2000:]
@@ -166,7 +174,7 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
 
     running, most = 0, 0
     lock = threading.Lock()
-    page_events = events.page_events
+    page_documents = events.page_documents
 
     def slow_page(*args, **kwargs):
         nonlocal running, most
@@ -176,9 +184,9 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
         time.sleep(0.2)
         with lock:
             running -= 1
-        return page_events(*args, **kwargs)
+        return page_documents(*args, **kwargs)
 
-    monkeypatch.setattr(events, "page_events", slow_page)
+    monkeypatch.setattr(events, "page_documents", slow_page)
     settings = Settings(database_url=loaded_url, response_cache_mb=0, threads=threads)
     with TestClient(create_app(settings)) as client:
         answers: list[int] = []

@@ -78,9 +78,14 @@ def test_upgrading_classes_the_events_already_loaded(engine):
                     "end": span.end,
                 },
             )
-    run("head")
+    run("0003")
     with engine.connect() as connection:
         found = dict(connection.execute(text("SELECT edtf, span_class FROM events")).all())
     assert found == {
         edtf: span_class(parse_edtf(edtf).start, parse_edtf(edtf).end) for edtf in dates
     }
+    # 0005's tables are filled only by a load: upgrading empties the dataset, and the next
+    # `timeline load` or `serve` loads it again (never a half-built read path).
+    run("head")
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM events")) == 0

@@ -5,21 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import Subquery, func, select
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import func, select
 
 from app import models
-from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
-from app.api.events import list_events
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.events import event_page
 from app.dataset import ActorKind
 from app.errors import NotFound
-from app.queries import (
-    date_bounds,
-    decode_offset,
-    encode_offset,
-    name_filter,
-    names_by_owner,
-)
+from app.queries import decode_offset, encode_offset, key_stats, name_filter, names_by_owner
 from app.schemas import ActorDetail, ActorSummary, ErrorResponse, EventSummary, Page
 
 router = APIRouter(tags=["actors"])
@@ -29,20 +23,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 _names, _owner = models.ActorName, models.ActorName.actor_id
 
 
-def _event_counts() -> Subquery:
-    return (
-        select(
-            models.EventActor.actor_id,
-            func.count(func.distinct(models.EventActor.event_id)).label("n"),
-        )
-        .group_by(models.EventActor.actor_id)
-        .subquery()
-    )
-
-
 @router.get("/actors", response_model=Page[ActorSummary])
 def list_actors(
-    session: SessionDep,
+    session: CachedSession,
     q: Annotated[
         str | None,
         Query(
@@ -60,10 +43,6 @@ def list_actors(
     cursor: Cursor = None,
 ) -> Page[ActorSummary]:
     """Actors by name, with their aliases and how many events they take part in."""
-    counts = _event_counts()
-    query = select(models.Actor, func.coalesce(counts.c.n, 0)).outerjoin(
-        counts, counts.c.actor_id == models.Actor.id
-    )
     conditions = []
     if q is not None and q.strip():
         conditions.append(name_filter(_names, _owner, models.Actor.id, q))
@@ -71,13 +50,15 @@ def list_actors(
         conditions.append(models.Actor.kind == kind)
     offset = decode_offset(cursor)
     total = session.scalar(select(func.count()).select_from(models.Actor).where(*conditions))
-    rows = session.execute(
-        query.where(*conditions)
+    actors = session.scalars(
+        select(models.Actor)
+        .where(*conditions)
         .order_by(models.Actor.sort_key, models.Actor.id)
         .offset(offset)
         .limit(limit)
     ).all()
-    aliases = names_by_owner(session, _names, _owner, [a.id for a, _ in rows])
+    aliases = names_by_owner(session, _names, _owner, [a.id for a in actors])
+    stats = key_stats(session, [f"actor:{a.id}" for a in actors])
     items = [
         ActorSummary(
             id=a.id,
@@ -86,9 +67,9 @@ def list_actors(
             description=a.description,
             country=a.country,
             aliases=aliases.get(a.id, []),
-            event_count=n,
+            event_count=stats.get(f"actor:{a.id}", (0, None, None))[0],
         )
-        for a, n in rows
+        for a in actors
     ]
     more = offset + len(items) < (total or 0)
     return Page[ActorSummary](
@@ -97,21 +78,13 @@ def list_actors(
 
 
 @router.get("/actors/{actor_id}", response_model=ActorDetail, responses=NOT_FOUND)
-def get_actor(actor_id: str, session: SessionDep) -> ActorDetail:
+def get_actor(actor_id: str, session: CachedSession) -> ActorDetail:
     """One actor: aliases, event count and the dates of its first and last events."""
     actor = session.get(models.Actor, actor_id)
     if actor is None:
         raise NotFound("actor", actor_id)
-    event_ids = select(models.EventActor.event_id).where(models.EventActor.actor_id == actor_id)
-    count = (
-        session.scalar(
-            select(func.count(func.distinct(models.EventActor.event_id))).where(
-                models.EventActor.actor_id == actor_id
-            )
-        )
-        or 0
-    )
-    first, last = date_bounds(session, models.Event.id.in_(event_ids))
+    key = f"actor:{actor_id}"
+    count, first, last = key_stats(session, [key]).get(key, (0, None, None))
     return ActorDetail(
         id=actor.id,
         name=actor.name,
@@ -134,11 +107,11 @@ def get_actor(actor_id: str, session: SessionDep) -> ActorDetail:
 def list_actor_events(
     actor_id: str,
     filters: FiltersDep,
-    session: SessionDep,
+    session: CachedSession,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONBody:
+) -> Response:
     """This actor's events; takes every `/events` filter as well."""
     if session.get(models.Actor, actor_id) is None:
         raise NotFound("actor", actor_id)
-    return list_events(replace(filters, actor_ids=(actor_id,)), session, limit, cursor)
+    return event_page(session, replace(filters, actor_ids=(actor_id,)), limit, cursor)

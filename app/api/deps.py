@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.dataset import EventType
 from app.dates import DateError, parse_partial
 from app.errors import InvalidParameter
-from app.queries import EventFilters
+from app.planner import EventFilters
 
 MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
 # The shape of from/to; whether the day exists (2015-02-30) is checked when parsing.
@@ -28,8 +28,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Being async, this dependency costs no trip through the thread pool.
     """
     session: Session = request.app.state.sessions()
-    # Where `dataset_meta` notes the dataset this request read: the response cache keeps
-    # only answers computed from the dataset its key names.
+    # Where the session notes which dataset its transaction reads (`app.db`).
     session.info["request_state"] = request.state
     try:
         yield session
@@ -38,6 +37,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_cached_session(request: Request, session: SessionDep) -> Session:
+    """A session for a route whose answer depends only on the URL and the loaded dataset:
+    the response cache may keep it, under the dataset its transaction read."""
+    request.state.cacheable = True
+    return session
+
+
+CachedSession = Annotated[Session, Depends(get_cached_session)]
 
 
 class JSONBody(JSONResponse):

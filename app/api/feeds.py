@@ -10,16 +10,10 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from app import models
-from app.api.deps import FiltersDep, JSONBody, SessionDep
+from app.api.deps import CachedSession, FiltersDep, JSONBody
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
-from app.queries import (
-    RELATED_KINDS,
-    EventFilters,
-    count_events,
-    event_conditions,
-    iter_event_pages,
-)
-from app.schemas import SummaryItem, event_summaries
+from app.planner import count_matches, plan_events
+from app.queries import iter_summaries
 
 router = APIRouter(tags=["feeds"])
 
@@ -32,16 +26,6 @@ FeedLimit = Annotated[
         examples=[500],
     ),
 ]
-
-
-def _summaries(
-    session: SessionDep,
-    filters: EventFilters,
-    limit: int | None,
-    kinds: frozenset[str] = RELATED_KINDS,
-) -> Iterator[SummaryItem]:
-    for events, related in iter_event_pages(session, filters, limit, kinds=kinds):
-        yield from event_summaries(events, related)
 
 
 TIMELINEJS_EXAMPLE: dict[str, Any] = {
@@ -69,7 +53,7 @@ TIMELINEJS_EXAMPLE: dict[str, Any] = {
 def get_timelinejs(
     request: Request,
     filters: FiltersDep,
-    session: SessionDep,
+    session: CachedSession,
     limit: FeedLimit = 1000,
     group_by: Annotated[
         GroupBy,
@@ -86,14 +70,13 @@ def get_timelinejs(
     seasons, intervals and approximate dates get a `display_date` such as "c. 2003–2005".
     """
     titles = {s.id: s.title for s in session.scalars(select(models.Source))}
-    total, exact = count_events(session, filters)
+    plan = plan_events(session, filters)
+    total, exact = count_matches(session, plan)
     counted = f"{total:,}" + ("" if exact else "+")
     shown = min(total, limit)
     settings = request.app.state.settings
-    # A slide shows actors and sources; places only when they name the rows.
-    kinds = frozenset({"actors", "sources", *(["places"] if group_by == "place" else [])})
     document = timelinejs(
-        _summaries(session, filters, limit, kinds),
+        iter_summaries(session, plan, limit),
         title=settings.title,
         description=f"{counted} event{'s' if total != 1 else ''}"
         if shown == total and exact
@@ -135,7 +118,7 @@ class GeoJSONResponse(JSONBody):
     responses={200: {"content": {"application/geo+json": {"example": GEOJSON_EXAMPLE}}}},
 )
 def get_geojson(
-    filters: FiltersDep, session: SessionDep, limit: FeedLimit = 1000
+    filters: FiltersDep, session: CachedSession, limit: FeedLimit = 1000
 ) -> GeoJSONResponse:
     """The matching events as an RFC 7946 FeatureCollection for maps (Leaflet, QGIS).
 
@@ -143,7 +126,7 @@ def get_geojson(
     fields are in `properties`. Events with no located place are left out and counted in
     `events_without_coordinates`.
     """
-    return GeoJSONResponse(geojson(_summaries(session, filters, limit)))
+    return GeoJSONResponse(geojson(iter_summaries(session, plan_events(session, filters), limit)))
 
 
 @router.get(
@@ -176,13 +159,18 @@ def get_csv(
     sessions = request.app.state.sessions
     # Check the filters (names, q) before the first byte is sent.
     with sessions() as session, session.begin():
-        event_conditions(session, filters)
+        plan_events(session, filters)
 
     def rows() -> Iterator[str]:
         yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
         with sessions() as session, session.begin():
-            for events, related in iter_event_pages(session, filters, limit):
-                yield csv_rows(event_summaries(events, related))
+            batch = []
+            for summary in iter_summaries(session, plan_events(session, filters), limit):
+                batch.append(summary)
+                if len(batch) == 1000:
+                    yield csv_rows(batch)
+                    batch = []
+            yield csv_rows(batch)
 
     return StreamingResponse(
         rows(),

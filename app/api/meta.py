@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select, text
 
 from app import models
-from app.api.deps import FiltersDep, SessionDep
+from app.api.deps import CachedSession, FiltersDep, SessionDep
 from app.facets import facet_counts
+from app.planner import plan_events
 from app.schemas import Facets, FacetValue, Health
 
 router = APIRouter(tags=["meta"])
@@ -34,7 +35,7 @@ def health(session: SessionDep) -> Health:
 @router.get("/facets", response_model=Facets)
 def get_facets(
     filters: FiltersDep,
-    session: SessionDep,
+    session: CachedSession,
     size: Annotated[
         int,
         Query(
@@ -48,7 +49,7 @@ def get_facets(
 ) -> Facets:
     """Counts of the events matching the same filters as `/events`, for histograms and
     filter menus: by type and year (all values), by actor, place and source (top `size`)."""
-    counts = facet_counts(session, filters, size)
+    counts = facet_counts(session, plan_events(session, filters), size)
 
     def values(name: str) -> list[FacetValue]:
         return [FacetValue(value=v, label=label, count=c) for v, label, c in counts[name]]

@@ -5,22 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlalchemy import Select, func, select
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import func, select
 
 from app import models
-from app.api.deps import Cursor, FiltersDep, JSONBody, Limit, SessionDep
-from app.api.events import list_events
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.events import event_page
 from app.dataset import PlaceKind
 from app.errors import NotFound
-from app.queries import (
-    date_bounds,
-    decode_offset,
-    encode_offset,
-    name_filter,
-    names_by_owner,
-    place_ancestors,
-)
+from app.queries import decode_offset, encode_offset, key_stats, name_filter, names_by_owner
 from app.schemas import ErrorResponse, EventSummary, Page, PlaceDetail, PlaceRef, PlaceSummary
 
 router = APIRouter(tags=["places"])
@@ -30,35 +23,27 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 _names, _owner = models.PlaceName, models.PlaceName.place_id
 
 
-def _subtree_events(place: models.Place) -> Select[str]:
-    inside = select(models.Place.id).where(
-        models.Place.path.startswith(place.path, autoescape=True)
-    )
-    return select(models.EventPlace.event_id).where(models.EventPlace.place_id.in_(inside))
-
-
-def _summary(session: SessionDep, place: models.Place, aliases: list[str]) -> PlaceSummary:
-    count = (
-        session.scalar(
-            select(func.count()).select_from(_subtree_events(place).distinct().subquery())
+def _summaries(session: CachedSession, places: list[models.Place]) -> list[PlaceSummary]:
+    aliases = names_by_owner(session, _names, _owner, [p.id for p in places])
+    stats = key_stats(session, [f"place:{p.id}" for p in places])
+    return [
+        PlaceSummary(
+            id=place.id,
+            name=place.name,
+            kind=place.kind,
+            lat=place.lat,
+            lon=place.lon,
+            parent=place.parent_id,
+            aliases=aliases.get(place.id, []),
+            event_count=stats.get(f"place:{place.id}", (0, None, None))[0],
         )
-        or 0
-    )
-    return PlaceSummary(
-        id=place.id,
-        name=place.name,
-        kind=place.kind,
-        lat=place.lat,
-        lon=place.lon,
-        parent=place.parent_id,
-        aliases=aliases,
-        event_count=count,
-    )
+        for place in places
+    ]
 
 
 @router.get("/places", response_model=Page[PlaceSummary])
 def list_places(
-    session: SessionDep,
+    session: CachedSession,
     q: Annotated[
         str | None,
         Query(max_length=200, description="Part of a name or alias.", examples=["Khorog"]),
@@ -98,8 +83,7 @@ def list_places(
             .limit(limit)
         )
     )
-    aliases = names_by_owner(session, _names, _owner, [p.id for p in places])
-    items = [_summary(session, p, aliases.get(p.id, [])) for p in places]
+    items = _summaries(session, places)
     more = offset + len(items) < total
     return Page[PlaceSummary](
         items=items, total=total, next_cursor=encode_offset(offset + limit) if more else None
@@ -107,24 +91,34 @@ def list_places(
 
 
 @router.get("/places/{place_id}", response_model=PlaceDetail, responses=NOT_FOUND)
-def get_place(place_id: str, session: SessionDep) -> PlaceDetail:
+def get_place(place_id: str, session: CachedSession) -> PlaceDetail:
     """One place with its parent chain, the places directly inside it, and event dates."""
     place = session.get(models.Place, place_id)
     if place is None:
         raise NotFound("place", place_id)
-    ancestors = place_ancestors(session, [place])
+    ancestors = {
+        p.id: p
+        for p in session.scalars(
+            select(models.Place).where(
+                models.Place.id.in_(
+                    select(models.PlaceTree.ancestor_id).where(
+                        models.PlaceTree.place_id == place_id
+                    )
+                ),
+                models.Place.id != place_id,
+            )
+        )
+    }
     chain = [ancestors[a] for a in place.path.strip("/").split("/")[:-1] if a in ancestors]
     children = session.scalars(
         select(models.Place)
         .where(models.Place.parent_id == place.id)
         .order_by(models.Place.sort_key, models.Place.id)
     )
-    summary = _summary(
-        session, place, names_by_owner(session, _names, _owner, [place.id]).get(place.id, [])
-    )
-    first, last = date_bounds(session, models.Event.id.in_(_subtree_events(place)))
+    key = f"place:{place_id}"
+    _, first, last = key_stats(session, [key]).get(key, (0, None, None))
     return PlaceDetail(
-        **summary.model_dump(),
+        **_summaries(session, [place])[0].model_dump(),
         parents=[PlaceRef.model_validate(p) for p in chain],
         children=[PlaceRef.model_validate(c) for c in children],
         first_date=first,
@@ -141,11 +135,11 @@ def get_place(place_id: str, session: SessionDep) -> PlaceDetail:
 def list_place_events(
     place_id: str,
     filters: FiltersDep,
-    session: SessionDep,
+    session: CachedSession,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> JSONBody:
+) -> Response:
     """Events here or anywhere inside this place; takes every `/events` filter as well."""
     if session.get(models.Place, place_id) is None:
         raise NotFound("place", place_id)
-    return list_events(replace(filters, place_ids=(place_id,)), session, limit, cursor)
+    return event_page(session, replace(filters, place_ids=(place_id,)), limit, cursor)

@@ -29,7 +29,9 @@
     appointment: "politics", dismissal: "politics", statement: "politics",
     resolution: "politics", mandate_decision: "politics", diplomatic_visit: "diplomacy",
     agreement: "diplomacy", aid: "diplomacy", protest: "society", migration: "society",
-    asylum: "society"
+    asylum: "society", birth: "society", mission_opened: "diplomacy",
+    military_deployment: "diplomacy", negotiation: "diplomacy", policy_change: "politics",
+    repression_campaign: "repression", report: "politics"
   };
 
   var $ = function (id) { return document.getElementById(id); };

@@ -1,0 +1,534 @@
+"""Filters -> a plan (a named strategy over ready-made keys) -> ranks in date order.
+
+Every event list, feed and facet turns its filters into a `Plan` here, so a filter means
+the same thing in `/events`, `/facets`, the feeds and the `/…/{id}/events` lists. A plan
+reads only what the load wrote for it (`event_order`, `event_keys`, `key_stats`, the
+full-text index): a page is a walk along one key's events in date order, testing the
+others, until it has enough.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from app import models
+from app.dates import SPAN_CLASS_DAYS
+from app.errors import InvalidParameter
+from app.prepared import fetch, statement
+from app.text import name_key, search_words
+
+Match = Literal["overlap", "within"]
+Sort = Literal["date", "-date"]
+Strategy = Literal["nothing", "keys", "text"]
+CLASSES = range(len(SPAN_CLASS_DAYS) + 1)
+
+
+@dataclass(frozen=True)
+class EventFilters:
+    """What a client asked for; names are resolved by `plan_events`."""
+
+    window_start: date | None = None
+    window_end: date | None = None
+    match: Match = "overlap"
+    actors: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    q: str | None = None
+    sort: Sort = "date"
+    # Set by the /actors|places|sources/{id}/events routes: exact ids, ANDed with the rest.
+    actor_ids: tuple[str, ...] = ()
+    place_ids: tuple[str, ...] = ()
+    source_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The planner's limits, passed in (tests pass small ones to reach every strategy)."""
+
+    # Counts stop here and say so (`total_exact: false`): counting millions of matches
+    # would cost more than the page.
+    count_limit: int = 10_000
+    # Words matching at most this many events drive the walk (their matches, in date
+    # order); commoner words are tested on the events a key or the dates give.
+    text_drive: int = 20_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to find the matching events, in date order.
+
+    `nothing`: a filter matches no event. `keys`: walk the events of any `driver` key in
+    date order; `text`: walk the events the full-text index finds for `words`. Either way
+    an event must also have a key of each group in `tests`, contain every word, and meet
+    the window, whose rank bounds (`low` per span class, `high`) the load made lookups.
+    """
+
+    strategy: Strategy
+    driver: tuple[str, ...] = ()
+    tests: tuple[tuple[str, ...], ...] = ()
+    words: tuple[str, ...] = ()
+    low: tuple[int, ...] = (1, 1, 1)
+    high: int | None = None
+    ends_from: date | None = None  # overlap: the event ends on or after this day
+    ends_by: date | None = None  # within: the event ends on or before this day
+    total: int | None = None  # exact, known without counting
+    sort: Sort = "date"
+    dialect: str = "sqlite"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+def run(session: Session, sql: str, **values: Any) -> list[tuple[Any, ...]]:
+    """Rows of a SQL text, compiled once per dialect and text, in the session's snapshot."""
+    return fetch(session, statement(session, ("sql", sql), lambda: text(sql)), **values)
+
+
+def _scalar(session: Session, sql: str, default: int, **values: Any) -> int:
+    rows = run(session, sql, **values)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else default
+
+
+# --- resolving names -------------------------------------------------------------------
+
+
+def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Actor ids a client's values name: id, name or any alias, in any spelling.
+
+    A value equal to a whole name matches only that; otherwise names containing it as
+    whole words ('Rahmon' -> 'Emomali Rahmon'). A value matching nothing is refused with
+    the closest names."""
+    return _resolve(session, "actor", models.ActorName, models.ActorName.actor_id, values)
+
+
+def resolve_place_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Place ids a client's values name, by id, name or alias (everything inside is
+    matched by the place's key)."""
+    return _resolve(session, "place", models.PlaceName, models.PlaceName.place_id, values)
+
+
+def _resolve(
+    session: Session, parameter: str, names: Any, owner: Any, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for value in values:
+        key = name_key(value)
+        ids = set(session.scalars(select(owner).where(owner == value.strip())))
+        if key:
+            ids |= set(session.scalars(select(owner).where(names.key == key)))
+        if not ids and key:
+            padded = " " + names.key + " "
+            ids = set(
+                session.scalars(
+                    select(owner).where(padded.contains(f" {key} ", autoescape=True)).distinct()
+                )
+            )
+        if not ids:
+            spellings = list(session.scalars(select(names.name).distinct()))
+            raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
+        found |= dict.fromkeys(sorted(ids))
+    return tuple(found)
+
+
+def _known_keys(
+    session: Session, parameter: str, prefix: str, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Keys for values that must exist as they are (roles, tags, source ids)."""
+    keys = tuple(f"{prefix}{value.strip()}" for value in values)
+    rows = run(
+        session,
+        f"SELECT key FROM key_stats WHERE key IN ({_names('k', len(keys))})",
+        **_numbered("k", keys),
+    )
+    present = {row[0] for row in rows}
+    for value, key in zip(values, keys, strict=True):
+        if key not in present:
+            known = [
+                row[0][len(prefix) :]
+                for row in run(
+                    session,
+                    "SELECT key FROM key_stats WHERE key >= :low AND key < :high",
+                    low=prefix,
+                    high=prefix[:-1] + chr(ord(prefix[-1]) + 1),
+                )
+            ]
+            raise InvalidParameter(parameter, _unknown(parameter, value, known))
+    return keys
+
+
+def _unknown(parameter: str, value: str, known: list[str]) -> str:
+    """'matches no actor; did you mean ...?': a typo is not mistaken for 'nothing happened'."""
+    by_key: dict[str, str] = {}
+    for name in known:
+        by_key.setdefault(name_key(name) or name.lower(), name)
+    close = difflib.get_close_matches(name_key(value) or value.lower(), list(by_key), n=3)
+    hint = f"; did you mean {', '.join(repr(by_key[c]) for c in close)}?" if close else ""
+    return f"{value!r} matches no {parameter}{hint}"
+
+
+# --- planning ----------------------------------------------------------------------------
+
+
+def plan_events(
+    session: Session, filters: EventFilters, thresholds: Thresholds | None = None
+) -> Plan:
+    """The plan for `filters`: names resolved (422 for one matching nothing), keys
+    chosen, window turned into rank bounds."""
+    thresholds = thresholds or Thresholds()
+    dialect = session.get_bind().dialect.name
+    groups: list[tuple[str, ...]] = []
+    if filters.actors:
+        actor_ids = resolve_actor_ids(session, filters.actors)
+        if filters.roles:
+            _known_keys(session, "role", "role:", filters.roles)
+            groups.append(
+                tuple(f"actor-role:{a}|{r.strip()}" for a in actor_ids for r in filters.roles)
+            )
+        else:
+            groups.append(tuple(f"actor:{a}" for a in actor_ids))
+    elif filters.roles:
+        groups.append(_known_keys(session, "role", "role:", filters.roles))
+    if filters.places:
+        groups.append(tuple(f"place:{p}" for p in resolve_place_ids(session, filters.places)))
+    if filters.types:
+        groups.append(tuple(f"type:{t}" for t in filters.types))
+    if filters.tags:
+        groups.append(_known_keys(session, "tag", "tag:", filters.tags))
+    if filters.sources:
+        groups.append(_known_keys(session, "source", "source:", filters.sources))
+    groups += [(f"actor:{i}",) for i in filters.actor_ids]
+    groups += [(f"place:{i}",) for i in filters.place_ids]
+    groups += [(f"source:{i}",) for i in filters.source_ids]
+    words: tuple[str, ...] = ()
+    if filters.q is not None:
+        words = tuple(search_words(filters.q))
+        if not words:
+            raise InvalidParameter("q", "contains no letters or digits to search for")
+
+    sizes = [_group_size(session, group) for group in groups]
+    if any(size == 0 for size in sizes):
+        return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
+    base = Plan("keys", sort=filters.sort, dialect=dialect, thresholds=thresholds)
+    plan = _with_window(session, base, filters)
+    if not groups:
+        groups, sizes = [("*",)], [_event_count(session)]
+    order = sorted(range(len(groups)), key=lambda i: sizes[i])
+    driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
+    strategy: Strategy = "keys"
+    if words:
+        matches = _text_matches(session, plan, words, thresholds.text_drive + 1)
+        if matches == 0:
+            return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
+        if matches <= min(thresholds.text_drive, sizes[order[0]]):
+            strategy, tests = "text", tuple(groups[i] for i in order if groups[i] != ("*",))
+    total = None
+    if strategy == "keys" and not tests and not words:
+        total = _exact_total(session, plan, driver, sizes[order[0]], filters)
+    return Plan(
+        strategy,
+        driver if strategy == "keys" else (),
+        tests,
+        words,
+        plan.low,
+        plan.high,
+        plan.ends_from,
+        plan.ends_by,
+        total,
+        filters.sort,
+        dialect,
+        thresholds,
+    )
+
+
+def _group_size(session: Session, keys: tuple[str, ...]) -> int:
+    """At most how many events have any of `keys` (each key's count, added up)."""
+    return _scalar(
+        session,
+        f"SELECT sum(events) FROM key_stats WHERE key IN ({_names('k', len(keys))})",
+        0,
+        **_numbered("k", keys),
+    )
+
+
+def _event_count(session: Session) -> int:
+    return _scalar(session, "SELECT events FROM key_stats WHERE key = '*'", 0)
+
+
+_LAST_STARTING_BY = (
+    "SELECT rank FROM event_order WHERE date_start <= :day"
+    " ORDER BY date_start DESC, date_end DESC, event_id DESC LIMIT 1"
+)
+_FIRST_STARTING_FROM = (
+    "SELECT rank FROM event_order WHERE date_start >= :day"
+    " ORDER BY date_start, date_end, event_id LIMIT 1"
+)
+_ENDED_BEFORE = (
+    "SELECT end_rank FROM event_order WHERE date_end < :day"
+    " ORDER BY date_end DESC, end_rank DESC LIMIT 1"
+)
+
+
+def _with_window(session: Session, plan: Plan, filters: EventFilters) -> Plan:
+    """The window as rank bounds: events are ranked by start, so "starts by T" is a rank
+    prefix, and an event of span class k overlapping a window starting on F starts no
+    earlier than F minus that class's longest span."""
+    start, end = filters.window_start, filters.window_end
+    high = None if end is None else _scalar(session, _LAST_STARTING_BY, 0, day=end)
+    low: tuple[int, ...] = plan.low
+    ends_from = ends_by = None
+    if start is not None:
+        if filters.match == "within":
+            first = _scalar(session, _FIRST_STARTING_FROM, 1 << 62, day=start)
+            low = tuple(first for _ in CLASSES)
+        else:
+            longest = _scalar(session, "SELECT max_span_days FROM dataset_meta", 0)
+            spans = (*SPAN_CLASS_DAYS, max(longest, SPAN_CLASS_DAYS[-1]))
+            low = tuple(
+                _scalar(session, _FIRST_STARTING_FROM, 1 << 62, day=_days_before(start, days))
+                for days in spans
+            )
+            ends_from = start
+    if filters.match == "within" and end is not None:
+        ends_by = end
+    return Plan(
+        plan.strategy,
+        low=low,
+        high=high,
+        ends_from=ends_from,
+        ends_by=ends_by,
+        sort=plan.sort,
+        dialect=plan.dialect,
+        thresholds=plan.thresholds,
+    )
+
+
+def _days_before(day: date, days: int) -> date:
+    return day - timedelta(days=min(days, (day - date.min).days))
+
+
+def _exact_total(
+    session: Session, plan: Plan, driver: tuple[str, ...], size: int, filters: EventFilters
+) -> int | None:
+    """The total without counting, where lookups give it: one key and no window is its
+    count; all events in an overlap window are those starting by its end less those
+    ending before its start (which all start before that end)."""
+    window = filters.window_start is not None or filters.window_end is not None
+    if len(driver) == 1 and not window:
+        return size
+    if driver == ("*",) and filters.match == "overlap":
+        started = size if plan.high is None else plan.high
+        ended = 0
+        if filters.window_start is not None:
+            ended = _scalar(session, _ENDED_BEFORE, 0, day=filters.window_start)
+        return max(started - ended, 0)
+    return None
+
+
+# --- running a plan ----------------------------------------------------------------------
+
+
+def _names(prefix: str, count: int) -> str:
+    return ", ".join(f":{prefix}{i}" for i in range(count))
+
+
+def _numbered(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
+    return {f"{prefix}{i}": value for i, value in enumerate(values)}
+
+
+def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[str, Any]]:
+    """Conditions every matching event meets beyond the walk's own: a key of each test
+    group, every word, the window's end."""
+    conditions: list[str] = []
+    values: dict[str, Any] = {}
+    for g, group in enumerate(plan.tests):
+        conditions.append(
+            f"EXISTS (SELECT 1 FROM event_keys t{g}"
+            f" WHERE t{g}.key IN ({_names(f't{g}_', len(group))})"
+            f" AND t{g}.span_class = {span_class} AND t{g}.rank = {rank})"
+        )
+        values |= _numbered(f"t{g}_", group)
+    if plan.words and plan.strategy != "text":
+        likes = " AND ".join(f"e.search_text LIKE :w{i}" for i in range(len(plan.words)))
+        conditions.append(
+            "EXISTS (SELECT 1 FROM event_order wo JOIN events e ON e.id = wo.event_id"
+            f" WHERE wo.rank = {rank} AND {likes})"
+        )
+        values |= _likes(plan.words)
+    return conditions, values
+
+
+def _likes(words: tuple[str, ...]) -> dict[str, str]:
+    # search_text is space-padded keyed words ([a-z0-9]): " word" starts a word.
+    return {f"w{i}": f"% {word}%" for i, word in enumerate(words)}
+
+
+def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]]:
+    """The driver's events of span class `k` that match, in no particular order."""
+    conditions = [
+        f"d.key IN ({_names('d', len(plan.driver))})",
+        f"d.span_class = {k}",
+        f"d.rank >= :low{k}",
+    ]
+    values: dict[str, Any] = {**_numbered("d", plan.driver), f"low{k}": plan.low[k]}
+    if plan.high is not None:
+        conditions.append("d.rank <= :high")
+        values["high"] = plan.high
+    if plan.ends_from is not None:
+        conditions.append("d.date_end >= :ends_from")
+        values["ends_from"] = plan.ends_from
+    if plan.ends_by is not None:
+        conditions.append("d.date_end <= :ends_by")
+        values["ends_by"] = plan.ends_by
+    if after is not None:
+        conditions.append("d.rank > :after" if plan.sort == "date" else "d.rank < :after")
+        values["after"] = after
+    tests, test_values = _tests_sql(plan, "d.rank", "d.span_class")
+    distinct = "DISTINCT " if len(plan.driver) > 1 else ""
+    sql = f"SELECT {distinct}d.rank AS rank FROM event_keys d WHERE " + " AND ".join(
+        conditions + tests
+    )
+    return sql, values | test_values
+
+
+def _text_walk(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
+    """The events containing every word (found by the full-text index), that match."""
+    indexed = [w for w in plan.words if len(w) >= 2]  # a trigram needs " " and 2 more
+    fts = plan.dialect == "sqlite" and bool(indexed)
+    # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
+    # the index skip to the window.
+    rank = "f.rowid" if fts else "o.rank"
+    values: dict[str, Any] = {"low": min(plan.low)}
+    conditions = [f"{rank} >= :low"]
+    if plan.high is not None:
+        conditions.append(f"{rank} <= :high")
+        values["high"] = plan.high
+    if plan.ends_from is not None:
+        conditions.append("o.date_end >= :ends_from")
+        values["ends_from"] = plan.ends_from
+    if plan.ends_by is not None:
+        conditions.append("o.date_end <= :ends_by")
+        values["ends_by"] = plan.ends_by
+    if after is not None:
+        conditions.append(f"{rank} > :after" if plan.sort == "date" else f"{rank} < :after")
+        values["after"] = after
+    tests, test_values = _tests_sql(plan, rank, "o.span_class")
+    conditions += tests
+    values |= test_values
+    unindexed = tuple(w for w in plan.words if len(w) < 2) if fts else plan.words
+    conditions += [f"e.search_text LIKE :w{i}" for i in range(len(unindexed))]
+    values |= _likes(unindexed)
+    events = " JOIN events e ON e.id = o.event_id" if unindexed else ""
+    if fts:
+        values["phrase"] = " AND ".join(f'" {w}"' for w in indexed)  # words are [a-z0-9]
+        source = "events_fts f JOIN event_order o ON o.rank = f.rowid"
+        conditions.insert(0, "events_fts MATCH :phrase")
+    else:
+        source = "event_order o"
+    sql = f"SELECT {rank} AS rank FROM {source}{events} WHERE " + " AND ".join(conditions)
+    return sql, values
+
+
+def matching_sql(plan: Plan, after: int | None = None) -> tuple[str, dict[str, Any]]:
+    """SQL selecting every matching event's `rank`, unordered (facets, counts, feeds)."""
+    if plan.strategy == "text":
+        return _text_walk(plan, after)
+    arms: list[str] = []
+    values: dict[str, Any] = {}
+    for k in CLASSES:
+        sql, arm_values = _key_arm(plan, k, after)
+        arms.append(sql)
+        values |= arm_values
+    return " UNION ALL ".join(arms), values
+
+
+def page_ranks(session: Session, plan: Plan, size: int, after: int | None) -> list[int]:
+    """The ranks of the first `size` matching events after `after`, in the plan's order."""
+    if plan.strategy == "nothing" or size <= 0:
+        return []
+    direction = "" if plan.sort == "date" else " DESC"
+    if plan.strategy == "text":
+        sql, values = _text_walk(plan, after)
+        sql = f"{sql} ORDER BY 1{direction} LIMIT :size"
+    else:
+        arms, values = [], {}
+        for k in CLASSES:
+            arm, arm_values = _key_arm(plan, k, after)
+            # Each class's first page, then the first of those.
+            arms.append(f"SELECT rank FROM ({arm} ORDER BY rank{direction} LIMIT :size) AS a{k}")
+            values |= arm_values
+        sql = " UNION ALL ".join(arms) + f" ORDER BY rank{direction} LIMIT :size"
+    return [int(row[0]) for row in run(session, sql, **values, size=size)]
+
+
+def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
+    """How many events match (up to the count limit), and whether that is exact."""
+    if plan.strategy == "nothing":
+        return 0, True
+    if plan.total is not None:
+        return plan.total, True
+    limit = plan.thresholds.count_limit
+    sql, values = matching_sql(plan)
+    total = _scalar(
+        session, f"SELECT count(*) FROM ({sql} LIMIT :limit) AS m", 0, **values, limit=limit + 1
+    )
+    return min(total, limit), total <= limit
+
+
+def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:
+    """How many events (up to `cap`) contain every word, within the window's ranks."""
+    probe = Plan("text", words=words, low=plan.low, high=plan.high, dialect=plan.dialect)
+    sql, values = _text_walk(probe, None)
+    return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
+
+
+# --- cursors -----------------------------------------------------------------------------
+
+
+def encode_cursor(position: tuple[str, str, str], sort: Sort) -> str:
+    """An opaque token for the position after the event at `position` (start, end, id)."""
+    raw = json.dumps([sort, *position], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: Sort) -> tuple[date, date, str]:
+    """The position a cursor names; `InvalidParameter('cursor')` for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, start, end, event_id = json.loads(raw)
+        if not isinstance(event_id, str) or "\x00" in event_id or len(event_id) > 200:
+            raise ValueError(event_id)
+        position = (date.fromisoformat(start), date.fromisoformat(end), event_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise InvalidParameter(
+            "cursor", "not a cursor this API issued; use next_cursor from a response"
+        ) from None
+    if cursor_sort != sort:
+        raise InvalidParameter("cursor", f"this cursor belongs to sort={cursor_sort}")
+    return position
+
+
+def cursor_rank(session: Session, cursor: str, sort: Sort) -> int:
+    """The rank a page after `cursor` starts beyond; a cursor outlives a reload, since it
+    names a position in date order, not a rank."""
+    start, end, event_id = decode_cursor(cursor, sort)
+    if sort == "date":
+        sql = (
+            "SELECT rank FROM event_order WHERE (date_start, date_end, event_id) <= (:s, :e, :i)"
+            " ORDER BY date_start DESC, date_end DESC, event_id DESC LIMIT 1"
+        )
+        return _scalar(session, sql, 0, s=start, e=end, i=event_id)
+    sql = (
+        "SELECT rank FROM event_order WHERE (date_start, date_end, event_id) >= (:s, :e, :i)"
+        " ORDER BY date_start, date_end, event_id LIMIT 1"
+    )
+    return _scalar(session, sql, 1 << 62, s=start, e=end, i=event_id)

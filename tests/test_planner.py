@@ -1,0 +1,155 @@
+"""The planner: every strategy returns exactly the events a plain reading of the dataset
+gives, in date order, with exact totals where it says they are exact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from app.dataset import Dataset, read_dataset
+from app.db import make_engine, make_sessionmaker
+from app.planner import EventFilters, Thresholds, count_matches, plan_events
+from app.queries import iter_summaries, page_documents
+from app.text import search_words, text_key
+from tests.conftest import FIXTURE_DATA
+
+DATASET: Dataset = read_dataset(FIXTURE_DATA)
+
+
+def plain(filters: EventFilters) -> list[str]:
+    """The matching event ids, read straight from the YAML records, in date order."""
+    places = {p.record.id: p.record for p in DATASET.places}
+
+    def inside(place: str) -> set[str]:
+        chain, found = place, set()
+        while chain is not None:
+            found.add(chain)
+            chain = places[chain].parent
+        return found
+
+    matched = []
+    for item in DATASET.events:
+        event, span = item.record, item.record.span
+        start, end = filters.window_start, filters.window_end
+        if filters.match == "overlap":
+            if (start and span.end < start) or (end and span.start > end):
+                continue
+        elif (start and span.start < start) or (end and span.end > end):
+            continue
+        roles = {(a.actor, a.role) for a in event.actors}
+        actor_ids = set(filters.actor_ids)
+        if actor_ids and not any(a in actor_ids for a, _ in roles):
+            continue
+        if filters.roles and not any(r in filters.roles for _, r in roles):
+            continue
+        if filters.place_ids and not any(
+            p in inside(q) for q in event.places for p in filters.place_ids
+        ):
+            continue
+        if filters.types and event.type not in filters.types:
+            continue
+        if filters.tags and not set(filters.tags) & set(event.tags):
+            continue
+        if filters.source_ids and not set(filters.source_ids) & {
+            c.source for c in event.citations
+        }:
+            continue
+        if filters.q is not None:
+            haystack = " " + text_key(_event_text(item)) + " "
+            if not all(f" {word}" in haystack for word in search_words(filters.q)):
+                continue
+        matched.append((span.start, span.end, event.id))
+    matched.sort(reverse=filters.sort == "-date")
+    return [event_id for _, _, event_id in matched]
+
+
+def _event_text(item: object) -> str:
+    event = item.record  # type: ignore[attr-defined]
+    actors = {a.record.id: [a.record.name, *a.record.aliases] for a in DATASET.actors}
+    places = {p.record.id: [p.record.name, *p.record.aliases] for p in DATASET.places}
+    texts = [event.title, event.summary, *event.tags]
+    texts += [c.quote for c in event.citations] + [f.quote for f in event.figures]
+    for ref in event.actors:
+        texts += actors[ref.actor]
+    for place in event.places:
+        texts += places[place]
+    return " ".join(texts)
+
+
+FILTERS = [
+    EventFilters(),
+    EventFilters(sort="-date"),
+    EventFilters(window_start=date(2014, 1, 1), window_end=date(2015, 12, 31)),
+    EventFilters(window_start=date(2015, 3, 15), window_end=date(2015, 3, 20)),
+    EventFilters(window_start=date(2014, 1, 1), window_end=date(2016, 12, 31), match="within"),
+    EventFilters(window_start=date(2016, 1, 1)),
+    EventFilters(window_end=date(2002, 12, 31), sort="-date"),
+    EventFilters(actor_ids=("umarali-quvvatov",)),
+    EventFilters(place_ids=("tajikistan",), window_start=date(2012, 1, 1)),
+    EventFilters(place_ids=("tajikistan",), types=("armed_clash", "killing")),
+    EventFilters(roles=("victim",), sort="-date"),
+    EventFilters(source_ids=("alpha-2017",), window_start=date(2015, 1, 1), match="within"),
+    EventFilters(tags=("transnational-repression",)),
+    EventFilters(q="istanbul"),
+    EventFilters(q="tajikistan", window_start=date(2014, 1, 1)),
+    EventFilters(q="the", sort="-date"),
+    EventFilters(q="osce", place_ids=("tajikistan",)),
+    EventFilters(q="2015"),
+]
+# Every strategy: full-text walks as often as possible, or never.
+THRESHOLDS = {
+    "text-drives": Thresholds(count_limit=10_000, text_drive=1_000_000),
+    "keys-drive": Thresholds(count_limit=10_000, text_drive=0),
+    "counts-capped": Thresholds(count_limit=3, text_drive=5),
+}
+
+
+@pytest.fixture(scope="module")
+def sessions(loaded_url: str) -> Iterator[Session]:
+    engine = make_engine(loaded_url)
+    with make_sessionmaker(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+def _walk(session: Session, filters: EventFilters, thresholds: Thresholds, limit: int) -> list[str]:
+    plan = plan_events(session, filters, thresholds)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        docs, cursor = page_documents(session, plan, limit, cursor)
+        seen += [doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs]
+        if cursor is None:
+            return seen
+
+
+@pytest.mark.parametrize("thresholds", THRESHOLDS.values(), ids=THRESHOLDS.keys())
+@pytest.mark.parametrize("filters", FILTERS, ids=[str(i) for i in range(len(FILTERS))])
+def test_every_strategy_returns_what_the_plain_reading_does(sessions, filters, thresholds):
+    expected = plain(filters)
+    assert expected or filters.q  # the fixture dataset exercises each filter
+    for limit in (1, 4, 500):
+        assert _walk(sessions, filters, thresholds, limit) == expected
+    total, exact = count_matches(sessions, plan_events(sessions, filters, thresholds))
+    if exact:
+        assert total == len(expected)
+    else:
+        assert total == thresholds.count_limit < len(expected)
+    feed = [s["id"] for s in iter_summaries(sessions, plan_events(sessions, filters), None, 3)]
+    assert feed == expected
+
+
+def test_the_strategy_follows_the_thresholds(sessions):
+    words = EventFilters(q="tajikistan")
+    assert plan_events(sessions, words, THRESHOLDS["text-drives"]).strategy == "text"
+    assert plan_events(sessions, words, THRESHOLDS["keys-drive"]).strategy == "keys"
+    narrow = replace(words, actor_ids=("umarali-quvvatov",))
+    # The actor's two events are fewer than the word's matches: they drive.
+    assert plan_events(sessions, narrow, THRESHOLDS["text-drives"]).driver == (
+        "actor:umarali-quvvatov",
+    )
+    assert plan_events(sessions, EventFilters(q="zzzzzz")).strategy == "nothing"
