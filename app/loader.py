@@ -182,8 +182,9 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
     if sqlite:
         connection.execute(
             text(
+                # Events in their own order (a scan), each rank looked up by id.
                 "INSERT INTO events_fts(rowid, search_text) SELECT o.rank, e.search_text"
-                " FROM event_order o JOIN events e ON e.id = o.event_id ORDER BY o.rank"
+                " FROM events e JOIN event_order o ON o.event_id = e.id"
             )
         )
 
