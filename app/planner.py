@@ -13,7 +13,7 @@ import base64
 import binascii
 import difflib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -234,19 +234,13 @@ def plan_events(
     total = None
     if strategy == "keys" and not tests and not words:
         total = _exact_total(session, plan, driver, sizes[order[0]], filters)
-    return Plan(
-        strategy,
-        driver if strategy == "keys" else (),
-        tests,
-        words,
-        plan.low,
-        plan.high,
-        plan.ends_from,
-        plan.ends_by,
-        total,
-        filters.sort,
-        dialect,
-        thresholds,
+    return replace(
+        plan,
+        strategy=strategy,
+        driver=driver if strategy == "keys" else (),
+        tests=tests,
+        words=words,
+        total=total,
     )
 
 
@@ -300,16 +294,7 @@ def _with_window(session: Session, plan: Plan, filters: EventFilters) -> Plan:
             ends_from = start
     if filters.match == "within" and end is not None:
         ends_by = end
-    return Plan(
-        plan.strategy,
-        low=low,
-        high=high,
-        ends_from=ends_from,
-        ends_by=ends_by,
-        sort=plan.sort,
-        dialect=plan.dialect,
-        thresholds=plan.thresholds,
-    )
+    return replace(plan, low=low, high=high, ends_from=ends_from, ends_by=ends_by)
 
 
 def _days_before(day: date, days: int) -> date:
@@ -486,7 +471,7 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
 
 def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:
     """How many events (up to `cap`) contain every word, within the window's ranks."""
-    probe = Plan("text", words=words, low=plan.low, high=plan.high, dialect=plan.dialect)
+    probe = replace(plan, strategy="text", tests=(), words=words)
     sql, values = _text_walk(probe, None)
     return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
 
