@@ -148,10 +148,12 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
     whose row ids are the events' ranks."""
     connection.execute(
         text(
-            "INSERT INTO event_order (rank, end_rank, event_id, date_start, date_end, span_class)"
+            "INSERT INTO event_order"
+            " (rank, end_rank, event_id, date_start, date_end, span_class, facets)"
             " SELECT row_number() OVER (ORDER BY date_start, date_end, id),"
             " row_number() OVER (ORDER BY date_end, date_start, id),"
-            " id, date_start, date_end, span_class FROM events ORDER BY date_start, date_end, id"
+            " id, date_start, date_end, span_class, facets FROM events"
+            " ORDER BY date_start, date_end, id"
         )
     )
     for keys in _KEYS:

@@ -126,6 +126,8 @@ class Event(Base):
     # The event as lists and feeds return it (`app.schemas.EventSummary`), as JSON text
     # built at load: a page is its events' documents joined, not rebuilt per request.
     doc: Mapped[str] = mapped_column(Text, server_default="")
+    # The facet values it counts towards (see app.rows.facet_keys), copied to event_order.
+    facets: Mapped[str] = mapped_column(Text, server_default="")
 
 
 class EventActor(Base):
@@ -244,6 +246,7 @@ class EventOrder(Base):
     date_start: Mapped[date] = mapped_column(Date)
     date_end: Mapped[date] = mapped_column(Date)
     span_class: Mapped[int] = mapped_column(SmallInteger)
+    facets: Mapped[str] = mapped_column(Text)
 
 
 class EventKey(Base):

@@ -122,6 +122,7 @@ class EventRow(NamedTuple):
     notes: str | None
     search_text: str
     doc: str
+    facets: str
 
 
 class EventActorRow(NamedTuple):
@@ -179,6 +180,7 @@ class Lookup(NamedTuple):
     place_names: dict[str, list[str]]
     actors: dict[str, tuple[str, str]]  # id -> (name, kind)
     places: dict[str, tuple[str, str, float | None, float | None]]  # id -> (name, kind, lat, lon)
+    containing: dict[str, list[str]]  # place id -> it and every place containing it
 
     @classmethod
     def of(cls, entities: Entities) -> Lookup:
@@ -189,7 +191,32 @@ class Lookup(NamedTuple):
             {p.id: [p.name, *p.aliases] for p in places},
             {a.id: (a.name, a.kind) for a in actors},
             {p.id: (p.name, p.kind, p.lat, p.lon) for p in places},
+            {p.id: _containing(p.id, {q.id: q.parent for q in places}) for p in places},
         )
+
+
+def _containing(place_id: str, parents: dict[str, str | None]) -> list[str]:
+    chain: list[str] = []
+    current: str | None = place_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def facet_keys(event: EventRecord, lookup: Lookup) -> str:
+    """The facet values an event counts towards (type, start year, actors, places with
+    every place containing them, sources), as space-separated keys: facets of a filtered
+    set are these, counted."""
+    places = dict.fromkeys(c for p in event.places for c in lookup.containing.get(p, [p]))
+    keys = [
+        f"type:{event.type}",
+        f"year:{event.span.start.year:04d}",
+        *dict.fromkeys(f"actor:{a.actor}" for a in event.actors),
+        *(f"place:{p}" for p in places),
+        *dict.fromkeys(f"source:{c.source}" for c in event.citations),
+    ]
+    return " ".join(keys)
 
 
 @dataclass
@@ -415,6 +442,7 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 event.notes,
                 search_text(texts),
                 to_json(event_document(event, lookup)).decode(),
+                facet_keys(event, lookup),
             )
         )
         rows.event_actors += (

@@ -59,6 +59,7 @@ def upgrade() -> None:
     for name in _EVENT_INDEXES:
         op.drop_index(name, table_name="events")
     op.add_column("events", sa.Column("doc", sa.Text(), nullable=False, server_default=""))
+    op.add_column("events", sa.Column("facets", sa.Text(), nullable=False, server_default=""))
     op.create_table(
         "place_tree",
         sa.Column("place_id", sa.String(200), nullable=False),
@@ -82,6 +83,7 @@ def upgrade() -> None:
         sa.Column("date_start", sa.Date(), nullable=False),
         sa.Column("date_end", sa.Date(), nullable=False),
         sa.Column("span_class", sa.SmallInteger(), nullable=False),
+        sa.Column("facets", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["event_id"], ["events.id"], name=op.f("fk_event_order_event_id_events"),
             ondelete="CASCADE",
@@ -125,6 +127,7 @@ def downgrade() -> None:
     op.drop_table("event_order")
     op.drop_table("place_tree")
     with op.batch_alter_table("events") as batch:
+        batch.drop_column("facets")
         batch.drop_column("doc")
     for name, columns in _EVENT_INDEXES.items():
         op.create_index(name, "events", columns)
