@@ -76,8 +76,13 @@ class CacheMiddleware:
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        # HEAD arrives here as a GET (`HeadAsGet`): answered from memory like one, but
+        # never kept, since a route may have skipped building its body.
+        head = bool((scope.get("state") or {}).get("head"))
         responses = self.responses if scope["method"] == "GET" else None
         kept = responses.get(etag) if responses is not None else None
+        if head:
+            responses = None
         if kept is not None:
             headers, body = kept
             await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -22,7 +22,7 @@ from app.db import make_engine, make_sessionmaker
 from app.errors import document_errors, install_error_handlers
 from app.loader import current_hash
 from app.schemas import ErrorResponse
-from app.security import SecurityMiddleware
+from app.security import HeadAsGet, SecurityMiddleware
 
 DESCRIPTION = """
 A curated timeline of dated political events, each traceable to a verbatim quote from
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         responses=responses,
     )
+    app.add_middleware(HeadAsGet)  # HEAD on every GET route, through the response cache
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -178,8 +178,12 @@ def get_csv(
     with sessions() as session, session.begin():
         event_conditions(session, filters)
 
+    head = bool(getattr(request.state, "head", False))  # HEAD: headers only, no query
+
     def rows() -> Iterator[str]:
         yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
+        if head:
+            return
         with sessions() as session, session.begin():
             for events, related in iter_event_pages(session, filters, limit):
                 yield csv_rows(event_summaries(events, related))
