@@ -26,7 +26,12 @@ T = TypeVar("T")
 
 class CacheMiddleware:
     """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304,
-    and a GET of a recently answered URL from `responses`."""
+    and a GET of a recently answered URL from `responses`.
+
+    It sits outside the compression middleware: a client that accepts gzip and one that
+    does not get different representations, so each has its own ETag and kept answer, and
+    every answer says `Vary: Accept-Encoding`.
+    """
 
     # The loaded dataset changes only on a reload; asking the database once a second is
     # enough (a response a second stale only until the next check).
@@ -62,8 +67,9 @@ class CacheMiddleware:
         if current is None:  # nothing loaded yet: nothing worth caching
             await self.app(scope, receive, send)
             return
-        etag = self._etag(scope, current)
-        if _matches(Headers(scope=scope).get("if-none-match"), etag):
+        request_headers = Headers(scope=scope)
+        etag = self._etag(scope, current, _encoding(request_headers))
+        if _matches(request_headers.get("if-none-match"), etag):
             await send(
                 {
                     "type": "http.response.start",
@@ -71,6 +77,7 @@ class CacheMiddleware:
                     "headers": [
                         (b"etag", etag.encode()),
                         (b"cache-control", self.cache_control.encode()),
+                        (b"vary", b"Accept-Encoding"),
                     ],
                 }
             )
@@ -99,6 +106,7 @@ class CacheMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["ETag"] = etag
                 headers.setdefault("Cache-Control", self.cache_control)
+                headers.add_vary_header("Accept-Encoding")
                 kept_headers = list(headers.raw)
             elif message["type"] == "http.response.body" and chunks is not None and kept_headers:
                 chunks.append(message.get("body", b""))
@@ -113,12 +121,19 @@ class CacheMiddleware:
         await self.app(scope, receive, send_with_etag)
 
     @staticmethod
-    def _etag(scope: Scope, dataset_hash: str) -> str:
+    def _etag(scope: Scope, dataset_hash: str, encoding: str) -> str:
         digest = hashlib.sha256()
         query = scope.get("query_string", b"").decode("latin-1")
         for part in (__version__, dataset_hash, scope["path"], query):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        return f'W/"{digest.hexdigest()[:32]}"'
+        suffix = "" if encoding == "identity" else f"-{encoding}"
+        return f'W/"{digest.hexdigest()[:32]}{suffix}"'
+
+
+def _encoding(headers: Headers) -> str:
+    """The representation the compression middleware will choose for this request (its
+    own test), which names the ETag and the kept answer."""
+    return "gzip" if "gzip" in headers.get("accept-encoding", "") else "identity"
 
 
 def _read(scope: Scope) -> object:

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -34,6 +35,8 @@ Filter `/events` by date window (`from`, `to`, `match`), `actor` (any spelling),
 `place` (with everything inside it), `type`, `tag`, `source` and full text `q`; page with
 `cursor`. Errors are JSON: `{"status", "error", "message", "details"}`.
 """
+# Below this a compressed body saves less than its headers and the CPU cost.
+GZIP_MIN_BYTES = 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.response_cache_mb > 0
         else None
     )
+    # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(
         CacheMiddleware,
         dataset_hash=dataset_hash,

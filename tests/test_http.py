@@ -72,3 +72,48 @@ def own_client(database_url):
     with TestClient(create_app(Settings(database_url=database_url))) as client:
         yield client, engine
     engine.dispose()
+
+
+def _raw(client, path, **headers):
+    """The bytes as sent, not decoded by the client."""
+    with client.stream("GET", path, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+def test_gzip_for_clients_that_ask_and_only_for_them(own_client):
+    import gzip
+    import json
+
+    client, _ = own_client
+    # Each order on its own URL: whichever client comes first, the other is served right.
+    for (first, second), match in (
+        (("gzip", "identity"), "overlap"),
+        (("identity", "gzip"), "within"),
+    ):
+        path = f"/events?limit=50&match={match}"
+        a, a_body = _raw(client, path, **{"Accept-Encoding": first})
+        b, b_body = _raw(client, path, **{"Accept-Encoding": second})
+        for response, body, encoding in ((a, a_body, first), (b, b_body, second)):
+            assert "Accept-Encoding" in response.headers["vary"]
+            if encoding == "gzip":
+                assert response.headers["content-encoding"] == "gzip"
+                body = gzip.decompress(body)
+            else:
+                assert "content-encoding" not in response.headers
+            assert json.loads(body)["total"] >= 1
+        assert a.headers["etag"] != b.headers["etag"]
+        # Each representation's ETag revalidates only that representation.
+        same = client.get(
+            path, headers={"Accept-Encoding": second, "If-None-Match": b.headers["etag"]}
+        )
+        assert same.status_code == 304 and "Accept-Encoding" in same.headers["vary"]
+        other = client.get(
+            path, headers={"Accept-Encoding": second, "If-None-Match": a.headers["etag"]}
+        )
+        assert other.status_code == 200
+
+
+def test_small_answers_are_not_compressed(client):
+    response, _ = _raw(client, "/health", **{"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers
+    assert "Accept-Encoding" in response.headers["vary"]
