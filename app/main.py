@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import document_errors, install_error_handlers
 from app.loader import current_hash
+from app.params import QueryGuard
 from app.schemas import ErrorResponse
 from app.security import HeadAsGet, SecurityMiddleware
 
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.response_cache_mb > 0
         else None
     )
+    # Innermost: only what reaches a route is checked against the parameters it declares.
+    app.add_middleware(QueryGuard, routes=lambda: app.routes)
     # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(

@@ -117,3 +117,67 @@ def test_small_answers_are_not_compressed(client):
     response, _ = _raw(client, "/health", **{"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers
     assert "Accept-Encoding" in response.headers["vary"]
+
+
+def _refused(response):
+    assert response.status_code == 422, response.text
+    return {d["parameter"]: d["message"] for d in response.json()["details"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "suggestion"),
+    [
+        ("/events?actr=Kuvvatov", "actr", "`actor`"),
+        ("/events.csv?plac=Khorog", "plac", "`place`"),
+        ("/timelinejs?groupby=actor", "groupby", "`group_by`"),
+        ("/facets?sise=3", "sise", "`size`"),
+        ("/actors?knd=person", "knd", "`kind`"),
+        ("/places?parnt=tajikistan", "parnt", "`parent`"),
+        ("/sources/alpha-2017/events?tipe=ban", "tipe", "`type`"),
+    ],
+)
+def test_an_unknown_parameter_is_refused_with_the_closest_name(client, path, name, suggestion):
+    assert _refused(client.get(path))[name] == f"unknown parameter; did you mean {suggestion}?"
+
+
+def test_a_route_without_parameters_says_so(client):
+    assert _refused(client.get("/health?verbose=1"))["verbose"].endswith("takes no parameters")
+    assert "unknown parameter" in _refused(client.get("/events/2012-07-khorog-clashes?x=1"))["x"]
+
+
+@pytest.mark.parametrize("name", ["page", "offset"])
+def test_page_numbers_point_to_the_cursor(client, name):
+    assert "`cursor`" in _refused(client.get(f"/events?{name}=2"))[name]
+    assert "`cursor`" in _refused(client.get(f"/actors?{name}=2"))[name]
+    assert "`limit`" in _refused(client.get(f"/timelinejs?{name}=2"))[name]
+
+
+def test_a_single_valued_parameter_given_twice_is_refused(client):
+    assert _refused(client.get("/events?limit=5&limit=6"))["limit"] == (
+        "given 2 times; it takes one value"
+    )
+    assert "q" in _refused(client.get("/events?q=a&q=b"))
+    # Repeatable ones match any of their values.
+    assert client.get("/events?type=arrest&type=killing").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "blank",
+    ["actor=", "q=", "q=%20%20", "from=", "to=", "limit=", "cursor=", "type=", "sort=", "match="],
+)
+def test_a_blank_value_is_ignored_as_if_absent(client, blank):
+    everything = client.get("/events").json()
+    assert client.get(f"/events?{blank}").json() == everything
+    assert client.get(f"/events?{blank}&{blank}").json() == everything
+
+
+def test_a_blank_value_is_ignored_on_every_route(client):
+    assert client.get("/actors?kind=&q=").json() == client.get("/actors").json()
+    assert client.get("/timelinejs?group_by=&limit=").status_code == 200
+    # A value with no letters is not blank: there is nothing to search for.
+    assert "q" in _refused(client.get("/events?q=!!!"))
+
+
+def test_pages_docs_and_static_files_take_any_query(client):
+    for path in ("/?actor=Kuvvatov&whatever=1", "/static/timeline.js?v=3", "/docs?x=1"):
+        assert client.get(path).status_code == 200, path
