@@ -181,3 +181,35 @@ def test_a_blank_value_is_ignored_on_every_route(client):
 def test_pages_docs_and_static_files_take_any_query(client):
     for path in ("/?actor=Kuvvatov&whatever=1", "/static/timeline.js?v=3", "/docs?x=1"):
         assert client.get(path).status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "from=2015-13",
+        "to=2015-02-30",
+        "from=2015-1",
+        "to=yesterday",
+        "from=2015%2F03",
+        "cursor=%25%25%25",
+        "cursor=%C3%A9t%C3%A9",
+        "limit=ten",
+        "type=bogus",
+        "sort=up",
+    ],
+)
+def test_no_regular_expression_reaches_a_user(client, query):
+    for path in ("/events", "/actors/umarali-quvvatov/events", "/timelinejs", "/events.csv"):
+        if path != "/events" and query.startswith("cursor"):
+            continue
+        body = client.get(f"{path}?{query}").json()
+        assert body["status"] == 422
+        for text in [body["message"], *(d["message"] for d in body["details"])]:
+            assert "pattern" not in text and "^" not in text and "[0-9" not in text, text
+
+
+def test_a_bad_month_says_so(client):
+    body = client.get("/events?from=2015-13").json()
+    assert body["details"] == [
+        {"parameter": "from", "message": "month 13 does not exist: months run from 01 to 12"}
+    ]

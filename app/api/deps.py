@@ -16,8 +16,6 @@ from app.errors import InvalidParameter
 from app.queries import EventFilters
 
 MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
-# The shape of from/to; whether the day exists (2015-02-30) is checked when parsing.
-PARTIAL_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -65,7 +63,7 @@ async def event_filters(
         str | None,
         Query(
             alias="from",
-            pattern=PARTIAL_DATE,
+            max_length=100,
             description="Window start: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (from the start of "
             "that period).",
             examples=["2015"],
@@ -74,7 +72,7 @@ async def event_filters(
     to: Annotated[
         str | None,
         Query(
-            pattern=PARTIAL_DATE,
+            max_length=100,
             description="Window end: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; `to=2015` means through "
             "2015-12-31.",
             examples=["2017-03"],
@@ -185,7 +183,6 @@ Cursor = Annotated[
     str | None,
     Query(
         max_length=1000,
-        pattern=r"^[A-Za-z0-9_-]+$",
         description="Opaque position from a previous page's `next_cursor`.",
         examples=[None],
     ),

@@ -614,12 +614,17 @@
       error.status === 422 ? "One of the filters was not understood." : "The timeline could not be loaded.";
     var text = network ? "Check the connection and try again." : error.message;
     box.appendChild(h("p", { class: "message-title", text: title }));
-    box.appendChild(h("p", { text: text }));
-    if (!network && error.body && Array.isArray(error.body.details)) {
-      error.body.details.forEach(function (d) {
-        var field = form.elements.namedItem(String(d.parameter || "").split(".")[0]);
+    var details = !network && error.body && Array.isArray(error.body.details) ? error.body.details : [];
+    if (details.length) {
+      // One line per refused filter, under the name the form shows ("From: month 13 does not exist").
+      details.forEach(function (d) {
+        var name = String(d.parameter || "").split(".")[0];
+        box.appendChild(h("p", { class: "message-detail", text: (LABELS[name] || name) + ": " + d.message }));
+        var field = form.elements.namedItem(name);
         if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
       });
+    } else {
+      box.appendChild(h("p", { text: text }));
     }
     box.appendChild(h("p", null,
       h("button", { type: "button", class: "secondary", text: "Try again", onclick: function () { load(); } }),
