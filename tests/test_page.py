@@ -216,7 +216,9 @@ def test_filters_narrow_to_what_the_api_returns(
     assert result_count(page) == total
     assert page.evaluate("location.search") == "?" + urlencode(query)
     assert page.get_attribute("#json-link", "href") == "/events?" + urlencode(query)
-    assert page.get_attribute("#csv-link", "href") == "/events.csv?" + urlencode(query)
+    assert page.get_attribute("#csv-link", "href") == (
+        "/events.csv?" + urlencode(query) + "&bom=true"
+    )
     assert problems == []
 
 

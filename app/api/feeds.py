@@ -168,10 +168,19 @@ def get_csv(
             examples=[500],
         ),
     ] = None,
+    bom: Annotated[
+        bool,
+        Query(
+            description="Start with a UTF-8 byte order mark, which Excel needs to read UTF-8 "
+            "(other tools, such as pandas or csvkit, would keep it in the first column name).",
+            examples=[True],
+        ),
+    ] = False,
 ) -> StreamingResponse:
-    """The matching events as CSV (UTF-8, RFC 4180), one row per event, streamed.
+    """The matching events as CSV (plain UTF-8, RFC 4180), one row per event, streamed.
 
-    Lists (actors with roles, places, tags, sources) are joined with "; ".
+    Lists (actors with roles, places, tags, sources) are joined with "; ". Add `bom=true`
+    for Excel.
     """
     sessions = request.app.state.sessions
     # Check the filters (names, q) before the first byte is sent.
@@ -181,7 +190,7 @@ def get_csv(
     head = bool(getattr(request.state, "head", False))  # HEAD: headers only, no query
 
     def rows() -> Iterator[str]:
-        yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
+        yield ("\ufeff" if bom else "") + csv_header()
         if head:
             return
         with sessions() as session, session.begin():

@@ -261,7 +261,8 @@
 
   function updateLinks(query) {
     $("json-link").href = "/events" + (query ? "?" + query : "");
-    $("csv-link").href = "/events.csv" + (query ? "?" + query : "");
+    // The download is for spreadsheets: the byte order mark makes Excel read UTF-8.
+    $("csv-link").href = "/events.csv?" + (query ? query + "&" : "") + "bom=true";
   }
 
   // ---------- rendering the list ----------
