@@ -43,7 +43,7 @@ def test_timelinejs_maps_every_event(client):
         assert ("day" in slide["start_date"]) == (item["precision"] == "day")
         if "end_date" in slide:
             assert slide["end_date"]["year"] == span.end.year
-        assert isinstance(slide["group"], str) and slide["group"]
+        assert "group" not in slide  # one row by default: readable in a small embed
         assert slide["text"]["headline"]
     by_id = {s["unique_id"]: s for s in doc["events"]}
     assert by_id["2015-03-quvvatov-killed-istanbul"]["start_date"] == {"year": 2015, "month": 3}
@@ -56,6 +56,24 @@ def test_timelinejs_group_by_and_limit(client):
     assert [e["group"] for e in doc["events"]] == ["Tajikistan", "Moscow"]
     assert doc["title"]["text"]["text"] == "2 of 15 events"
     assert client.get("/timelinejs?group_by=colour").status_code == 422
+    by_type = client.get("/timelinejs?group_by=type&limit=1").json()["events"][0]
+    assert isinstance(by_type["group"], str) and by_type["group"]
+    none = client.get("/timelinejs?group_by=none").json()["events"]
+    assert none and all("group" not in slide for slide in none)
+
+
+def test_timelinejs_title_says_what_was_filtered(client):
+    doc = client.get("/timelinejs?actor=Kuvvatov&from=2015&to=2017").json()
+    assert doc["title"]["text"] == {
+        "headline": "Events: actor Kuvvatov, 2015–2017",
+        "text": "1 event",
+    }
+    doc = client.get("/timelinejs?type=killing&type=arrest&place=Tajikistan&from=2014").json()
+    assert doc["title"]["text"]["headline"] == (
+        "Events: place Tajikistan, type killing or arrest, from 2014"
+    )
+    doc = client.get("/timelinejs?q=%3Cb%3E%20Istanbul&to=2016").json()  # typed text stays text
+    assert doc["title"]["text"]["headline"] == "Events: matching “&lt;b&gt; Istanbul”, until 2016"
     assert client.get("/timelinejs?limit=0").status_code == 422
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from starlette.datastructures import QueryParams
 
 from app import models
 from app.api.deps import FiltersDep, JSONBody, SessionDep
@@ -45,7 +46,7 @@ def _summaries(
 
 
 TIMELINEJS_EXAMPLE: dict[str, Any] = {
-    "title": {"text": {"headline": "tajik-timeline", "text": "1 event"}},
+    "title": {"text": {"headline": "Events: actor Kuvvatov, 2015–2017", "text": "1 event"}},
     "events": [
         {
             "start_date": {"year": 2015, "month": 3},
@@ -53,11 +54,40 @@ TIMELINEJS_EXAMPLE: dict[str, Any] = {
                 "headline": "Umarali Quvvatov shot dead in Istanbul",
                 "text": "<p>...</p><p>Sources: Tajikistan: so close, no matter how far</p>",
             },
-            "group": "killing",
             "unique_id": "2015-03-quvvatov-killed-istanbul",
         }
     ],
 }
+
+# The filters a title names, in this order, each as "<label> <values>".
+_TITLED = (
+    ("actor", "actor"),
+    ("role", "role"),
+    ("place", "place"),
+    ("type", "type"),
+    ("tag", "tag"),
+    ("source", "source"),
+)
+
+
+def describe_filters(params: QueryParams) -> str:
+    """What a feed was filtered by, for people: "actor Kuvvatov, 2015–2017"."""
+    parts = []
+    for name, label in _TITLED:
+        values = [v.strip() for v in params.getlist(name) if v.strip()]
+        if values:
+            parts.append(f"{label} {' or '.join(v.replace('_', ' ') for v in values)}")
+    q = (params.get("q") or "").strip()
+    if q:
+        parts.append(f"matching “{q}”")
+    start, end = (params.get("from") or "").strip(), (params.get("to") or "").strip()
+    if start and end:
+        parts.append(start if start == end else f"{start}–{end}")
+    elif start:
+        parts.append(f"from {start}")
+    elif end:
+        parts.append(f"until {end}")
+    return ", ".join(parts)
 
 
 @router.get(
@@ -74,27 +104,30 @@ def get_timelinejs(
     group_by: Annotated[
         GroupBy,
         Query(
-            description="Rows of the timeline: by event `type`, by the first `actor`, or by "
-            "the first `place`.",
-            examples=["type"],
+            description="Rows of the timeline: `none` (one row, no `group` key: best in a small "
+            "embed), by event `type`, by the first `actor`, or by the first `place`.",
+            examples=["none"],
         ),
-    ] = "type",
+    ] = "none",
 ) -> JSONBody:
     """The matching events as a TimelineJS3 document, ready for `new TL.Timeline(...)`.
 
     Dates carry only the parts their precision has (a month-precision event has no day);
     seasons, intervals and approximate dates get a `display_date` such as "c. 2003–2005".
+    The title slide says what was filtered and how many events matched. Headlines and
+    texts are HTML, as TimelineJS renders them: `<`, `>` and `&` in names are escaped.
     """
     titles = {s.id: s.title for s in session.scalars(select(models.Source))}
     total, exact = count_events(session, filters)
     counted = f"{total:,}" + ("" if exact else "+")
     shown = min(total, limit)
     settings = request.app.state.settings
+    filtered = describe_filters(request.query_params)
     # A slide shows actors and sources; places only when they name the rows.
     kinds = frozenset({"actors", "sources", *(["places"] if group_by == "place" else [])})
     document = timelinejs(
         _summaries(session, filters, limit, kinds),
-        title=settings.title,
+        title=f"Events: {filtered}" if filtered else settings.title,
         description=f"{counted} event{'s' if total != 1 else ''}"
         if shown == total and exact
         else f"{shown:,} of {counted} events",
