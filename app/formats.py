@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from html import escape
 from typing import Any, Literal
@@ -147,13 +147,26 @@ def timelinejs(
 # --- GeoJSON ----------------------------------------------------------------------------
 
 
-def geojson(summaries: Iterable[SummaryItem]) -> dict[str, Any]:
-    """One Point Feature per event and located place; unlocated events are counted."""
+def geojson(
+    summaries: Iterable[SummaryItem], allowed_places: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One Point Feature per event and located place; unlocated events are counted.
+
+    With `allowed_places` (a `place` filter's places and everything inside them), only
+    those places become points: an event in Dushanbe and Moscow filtered by Tajikistan is
+    drawn in Dushanbe alone.
+    """
     features: list[dict[str, Any]] = []
     events = without = 0
     for summary in summaries:
         events += 1
-        located = [p for p in summary["places"] if p["lat"] is not None and p["lon"] is not None]
+        located = [
+            p
+            for p in summary["places"]
+            if p["lat"] is not None
+            and p["lon"] is not None
+            and (allowed_places is None or p["id"] in allowed_places)
+        ]
         if not located:
             without += 1
         properties = {k: v for k, v in summary.items() if k != "places"}

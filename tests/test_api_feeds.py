@@ -241,3 +241,44 @@ def test_cors_preflight_for_every_feed(client):
         )
         assert response.status_code == 200, path
         assert response.headers["access-control-allow-origin"] == "https://example.org"
+
+
+def test_geojson_draws_only_the_filtered_places(database_url, tmp_path):
+    """An event in Dushanbe and Moscow, filtered by Tajikistan, is one point: Dushanbe."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.dataset import read_dataset
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.conftest import FIXTURE_DATA
+
+    root = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, root)
+    events = root / "events" / "2014.yaml"
+    text = events.read_text(encoding="utf-8")
+    assert "  places: [dushanbe]\n" in text
+    events.write_text(text.replace("  places: [dushanbe]\n", "  places: [dushanbe, moscow]\n", 1))
+    engine = make_engine(database_url)
+    load(engine, read_dataset(root))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        everywhere = client.get("/events.geojson").json()["features"]
+
+        def at(place):
+            return {
+                f["properties"]["id"] for f in everywhere if f["properties"]["place_id"] == place
+            }
+
+        both = at("moscow") & at("dushanbe")
+        assert both == {"2014-summer-embassy-attack"}
+        inside = client.get("/events.geojson?place=Tajikistan").json()
+        places = {f["properties"]["place_id"] for f in inside["features"]}
+        assert "moscow" not in places
+        assert places <= {"tajikistan", "gorno-badakhshan", "khorog", "dushanbe"}
+        assert both <= {f["properties"]["id"] for f in inside["features"]}
+        russia = client.get("/events.geojson?place=Russia&place=Khorog").json()
+        assert {f["properties"]["place_id"] for f in russia["features"]} == {"moscow", "khorog"}

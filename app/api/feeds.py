@@ -19,6 +19,8 @@ from app.queries import (
     count_events,
     event_conditions,
     iter_event_pages,
+    resolve_place_ids,
+    subtree_ids,
 )
 from app.schemas import SummaryItem, event_summaries
 
@@ -173,10 +175,17 @@ def get_geojson(
     """The matching events as an RFC 7946 FeatureCollection for maps (Leaflet, QGIS).
 
     One Point feature per event and place with coordinates (`[lon, lat]`); the event's
-    fields are in `properties`. Events with no located place are left out and counted in
+    fields are in `properties`. With `place`, only the points inside the named places are
+    drawn (an event in Dushanbe and Moscow filtered by `place=Tajikistan` is one point, in
+    Dushanbe). Events with no such located place are left out and counted in
     `events_without_coordinates`.
     """
-    return GeoJSONResponse(geojson(_summaries(session, filters, limit)))
+    allowed = (
+        subtree_ids(session, resolve_place_ids(session, filters.places))
+        if filters.places
+        else None
+    )
+    return GeoJSONResponse(geojson(_summaries(session, filters, limit), allowed))
 
 
 @router.get(
