@@ -43,8 +43,11 @@ class CacheMiddleware:
         dataset_hash: Callable[[], str | None],
         max_age: int,
         responses: ResponseCache | None = None,
+        uncached_paths: tuple[str, ...] = (),
     ):
         self.app = app
+        # Answers that must come fresh from the database each time (liveness checks).
+        self.uncached_paths = frozenset(uncached_paths)
         self.dataset_hash = dataset_hash
         self.cache_control = f"public, max-age={max_age}"
         self.responses = responses
@@ -60,7 +63,11 @@ class CacheMiddleware:
         return self._hash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or scope["path"] in self.uncached_paths
+        ):
             await self.app(scope, receive, send)
             return
         current = await self.current_hash()

@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dataset_hash=dataset_hash,
         max_age=settings.cache_max_age,
         responses=responses,
+        uncached_paths=("/health",),  # a health check must reach the database every time
     )
     app.add_middleware(HeadAsGet)  # HEAD on every GET route, through the response cache
     app.add_middleware(

@@ -114,7 +114,7 @@ def test_gzip_for_clients_that_ask_and_only_for_them(own_client):
 
 
 def test_small_answers_are_not_compressed(client):
-    response, _ = _raw(client, "/health", **{"Accept-Encoding": "gzip"})
+    response, _ = _raw(client, "/events?q=zzzqqq", **{"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers
     assert "Accept-Encoding" in response.headers["vary"]
 
@@ -213,3 +213,13 @@ def test_a_bad_month_says_so(client):
     assert body["details"] == [
         {"parameter": "from", "message": "month 13 does not exist: months run from 01 to 12"}
     ]
+
+
+def test_health_is_never_cached(own_client):
+    client, engine = own_client
+    first = client.get("/health")
+    assert first.headers["cache-control"] == "no-store"
+    assert "etag" not in first.headers
+    assert client.get("/health", headers={"If-None-Match": "*"}).status_code == 200
+    engine.dispose()  # the next check runs its own query: it must still answer
+    assert client.get("/health").json()["status"] == "ok"
