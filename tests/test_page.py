@@ -281,6 +281,24 @@ def test_deep_link_restores_its_filters(server: str, page: Any, problems: Proble
 
 
 @pytest.mark.browser
+def test_two_selected_types_both_show(server: str, page: Any, problems: Problems) -> None:
+    open_page(page, f"{server}/?type=arrest&type=killing")
+    shown = page.eval_on_selector("#f-type", "s => s.options[s.selectedIndex].textContent")
+    assert shown == "arrest or killing"
+    ids, total = api_ids(server, [("type", "arrest"), ("type", "killing")])
+    assert page_ids(page) == ids and total >= 2
+    # Applying the form again keeps both; picking one type from the menu means just that one.
+    page.click('#filters button[type="submit"]')
+    page.wait_for_function(READY, timeout=30_000)
+    assert page.evaluate("location.search") == "?type=arrest&type=killing"
+    page.select_option("#f-type", "ban")
+    page.wait_for_function("location.search === '?type=ban'", timeout=30_000)
+    page.wait_for_function(READY, timeout=30_000)
+    assert page_ids(page) == api_ids(server, [("type", "ban")])[0]
+    assert problems == []
+
+
+@pytest.mark.browser
 def test_empty_result_and_refused_filter(server: str, page: Any, problems: Problems) -> None:
     open_page(page, f"{server}/?q=zzzqqqxxx")
     assert result_count(page) == 0

@@ -130,7 +130,13 @@
     var data = new FormData(form);
     PARAMS.forEach(function (name) {
       var values = state.params.getAll(name);
-      if (FORM_FIELDS.indexOf(name) >= 0) {
+      var combined = name === "type" ? combinedOption(form.elements.namedItem("type")) : null;
+      if (combined && combined.selected) {
+        values = JSON.parse(combined.dataset.values);  // unchanged: every selected type
+      } else if (combined) {
+        var picked = data.get(name);  // one type picked instead of several: just that one
+        values = picked ? [String(picked)] : [];
+      } else if (FORM_FIELDS.indexOf(name) >= 0) {
         var value = data.get(name);
         values = [value === null ? "" : String(value)].concat(values.slice(1));
       }
@@ -145,12 +151,37 @@
     select.appendChild(h("option", { value: value, text: humanize(value) }));
   }
 
+  function combinedOption(select) {
+    return select.querySelector("option[data-values]");
+  }
+
+  /** A select shows one value; several (type=arrest&type=killing) get one option naming
+   *  them all, so the form never shows just the first of them. */
+  function showSeveral(select, values) {
+    var option = combinedOption(select);
+    if (values.length < 2) {
+      if (option) option.remove();
+      return false;
+    }
+    if (!option) {
+      option = h("option", null);
+      select.insertBefore(option, select.options[1] || null);
+    }
+    option.dataset.values = JSON.stringify(values);
+    option.value = "\u0000several";
+    option.textContent = values.map(humanize).join(" or ");
+    option.selected = true;
+    return true;
+  }
+
   function paramsToForm(params) {
     FORM_FIELDS.forEach(function (name) {
       var field = form.elements.namedItem(name);
       var value = params.get(name) || "";
       if (field.type === "checkbox") field.checked = value === field.value;
-      else {
+      else if (field.tagName === "SELECT" && showSeveral(field, params.getAll(name))) {
+        // the combined option is selected
+      } else {
         if (field.tagName === "SELECT") {
           if (!value) value = field.options[0].value;
           ensureOption(field, value);
@@ -653,17 +684,19 @@
       var chosen = select.value;
       var values = f.type.map(function (v) { return v.value; });
       for (var i = 1; i < select.options.length; i++) {
-        if (values.indexOf(select.options[i].value) < 0) values.push(select.options[i].value);
+        var option = select.options[i];
+        if (!option.dataset.values && values.indexOf(option.value) < 0) values.push(option.value);
       }
       while (select.options.length > 1) select.remove(1);
       values.sort().forEach(function (v) { ensureOption(select, v); });
-      select.value = chosen;
+      if (!showSeveral(select, state.params.getAll("type"))) select.value = chosen;
       // Redraw the histogram against the full dataset's span.
       if (shownYears) renderHistogram(shownYears);
     }).catch(function () {});
 
     [["sources", "stat-sources"], ["actors", "stat-actors"], ["places", "stat-places"]].forEach(function (pair) {
-      getJSON("/" + pair[0] + "?limit=500").then(function (body) {
+      // /sources is one short list and takes no parameters (unknown ones are refused).
+      getJSON("/" + pair[0] + (pair[0] === "sources" ? "" : "?limit=500")).then(function (body) {
         $(pair[1]).textContent = String(body.total);
         var listId = pair[0] === "actors" ? "actor-list" : pair[0] === "places" ? "place-list" : null;
         if (!listId) return;
