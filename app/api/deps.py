@@ -16,6 +16,12 @@ from app.errors import InvalidParameter
 from app.queries import EventFilters
 
 MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
+# The shapes of from/to and cursor, for the OpenAPI document only (client generators and
+# fuzzers read them): the values are checked in code, whose messages say what is wrong in
+# words (`month 13 does not exist`) where a pattern would show a regular expression. A
+# blank value is allowed: it means the parameter is absent (app.params).
+PARTIAL_DATE = {"pattern": r"^([0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"}
+CURSOR = {"pattern": r"^[A-Za-z0-9_-]*$"}
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -64,6 +70,7 @@ async def event_filters(
         Query(
             alias="from",
             max_length=100,
+            json_schema_extra=PARTIAL_DATE,
             description="Window start: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (from the start of "
             "that period).",
             examples=["2015"],
@@ -73,6 +80,7 @@ async def event_filters(
         str | None,
         Query(
             max_length=100,
+            json_schema_extra=PARTIAL_DATE,
             description="Window end: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; `to=2015` means through "
             "2015-12-31.",
             examples=["2017-03"],
@@ -183,6 +191,7 @@ Cursor = Annotated[
     str | None,
     Query(
         max_length=1000,
+        json_schema_extra=CURSOR,
         description="Opaque position from a previous page's `next_cursor`.",
         examples=[None],
     ),

@@ -12,6 +12,7 @@ from starlette.datastructures import QueryParams
 
 from app import models
 from app.api.deps import FiltersDep, JSONBody, SessionDep
+from app.feed_models import FeatureCollection, TimelineDocument
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
 from app.queries import (
     RELATED_KINDS,
@@ -94,7 +95,7 @@ def describe_filters(params: QueryParams) -> str:
 
 @router.get(
     "/timelinejs",
-    response_model=dict[str, Any],
+    response_model=TimelineDocument,
     response_class=JSONBody,
     responses={200: {"content": {"application/json": {"example": TIMELINEJS_EXAMPLE}}}},
 )
@@ -148,9 +149,12 @@ GEOJSON_EXAMPLE: dict[str, Any] = {
             "geometry": {"type": "Point", "coordinates": [28.9784, 41.0082]},
             "properties": {
                 "id": "2015-03-quvvatov-killed-istanbul",
+                "title": "Umarali Quvvatov shot dead in Istanbul",
                 "date": "2015-03",
+                "display_date": "March 2015",
                 "place_id": "istanbul",
                 "place_name": "Istanbul",
+                "place_kind": "city",
             },
         }
     ],
@@ -165,7 +169,7 @@ class GeoJSONResponse(JSONBody):
 
 @router.get(
     "/events.geojson",
-    response_model=dict[str, Any],
+    response_model=FeatureCollection,
     response_class=GeoJSONResponse,
     responses={200: {"content": {"application/geo+json": {"example": GEOJSON_EXAMPLE}}}},
 )
@@ -181,9 +185,7 @@ def get_geojson(
     `events_without_coordinates`.
     """
     allowed = (
-        subtree_ids(session, resolve_place_ids(session, filters.places))
-        if filters.places
-        else None
+        subtree_ids(session, resolve_place_ids(session, filters.places)) if filters.places else None
     )
     return GeoJSONResponse(geojson(_summaries(session, filters, limit), allowed))
 

@@ -47,7 +47,7 @@ def list_sources(session: SessionDep) -> Page[SourceSummary]:
         select(models.Source).order_by(models.Source.published_start, models.Source.id)
     ).all()
     items = [_summary(s, counts.get(s.id, 0)) for s in sources]
-    return Page[SourceSummary](items=items, total=len(items), next_cursor=None)
+    return Page[SourceSummary](items=items, total=len(items), total_exact=True, next_cursor=None)
 
 
 def _summary(source: models.Source, count: int) -> SourceSummary:
