@@ -113,7 +113,8 @@ class CacheMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["ETag"] = etag
                 headers.setdefault("Cache-Control", self.cache_control)
-                headers.add_vary_header("Accept-Encoding")
+                if "accept-encoding" not in headers.get("vary", "").lower():
+                    headers.add_vary_header("Accept-Encoding")  # gzip adds it when it compresses
                 kept_headers = list(headers.raw)
             elif message["type"] == "http.response.body" and chunks is not None and kept_headers:
                 chunks.append(message.get("body", b""))

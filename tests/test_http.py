@@ -94,7 +94,7 @@ def test_gzip_for_clients_that_ask_and_only_for_them(own_client):
         a, a_body = _raw(client, path, **{"Accept-Encoding": first})
         b, b_body = _raw(client, path, **{"Accept-Encoding": second})
         for response, body, encoding in ((a, a_body, first), (b, b_body, second)):
-            assert "Accept-Encoding" in response.headers["vary"]
+            assert response.headers["vary"].count("Accept-Encoding") == 1
             if encoding == "gzip":
                 assert response.headers["content-encoding"] == "gzip"
                 body = gzip.decompress(body)
