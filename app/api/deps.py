@@ -192,7 +192,8 @@ Cursor = Annotated[
     Query(
         max_length=1000,
         json_schema_extra=CURSOR,
-        description="Opaque position from a previous page's `next_cursor`.",
-        examples=[None],
+        description="Opaque position from a previous page's `next_cursor`; empty or absent "
+        "for the first page.",
+        examples=[""],
     ),
 ]
