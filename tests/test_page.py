@@ -292,7 +292,7 @@ def test_two_selected_types_both_show(server: str, page: Any, problems: Problems
     page.wait_for_function(READY, timeout=30_000)
     assert page.evaluate("location.search") == "?type=arrest&type=killing"
     page.select_option("#f-type", "ban")
-    page.wait_for_function("location.search === '?type=ban'", timeout=30_000)
+    page.wait_for_function("() => location.search === '?type=ban'", timeout=30_000)
     page.wait_for_function(READY, timeout=30_000)
     assert page_ids(page) == api_ids(server, [("type", "ban")])[0]
     assert problems == []
@@ -306,7 +306,7 @@ def test_empty_result_and_refused_filter(server: str, page: Any, problems: Probl
     assert page.is_visible("#empty")
 
     page.goto(f"{server}/?from=2015-13")
-    page.wait_for_function("document.getElementById('events').dataset.state === 'error'")
+    page.wait_for_function("() => document.getElementById('events').dataset.state === 'error'")
     message = page.locator("#message")
     assert message.is_visible()
     assert "From: month 13 does not exist" in message.inner_text()
