@@ -9,10 +9,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
+COPY .ci/requirements.lock ./requirements.lock
 COPY app ./app
 COPY migrations ./migrations
 COPY data ./data
-RUN pip install . \
+# The locked versions CI tested, as constraints: only the service's own dependencies are
+# installed, each at its locked version (no test or lint tools).
+RUN pip install --constraint requirements.lock . \
+    && rm requirements.lock \
     && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin timeline \
     && mkdir -p /var/lib/timeline \
     && chown timeline:timeline /var/lib/timeline

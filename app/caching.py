@@ -21,7 +21,12 @@ from app import __version__
 
 class CacheMiddleware:
     """Adds ETag and Cache-Control to successful GETs; answers If-None-Match with 304,
-    and a GET of a recently answered URL from `responses`."""
+    and a GET of a recently answered URL from `responses`.
+
+    It sits outside the compression middleware: a client that accepts gzip and one that
+    does not get different representations, so each has its own ETag and kept answer, and
+    every answer says `Vary: Accept-Encoding`.
+    """
 
     # The loaded dataset changes only on a reload; asking the database once a second is
     # enough (a response a second stale only until the next check).
@@ -33,8 +38,11 @@ class CacheMiddleware:
         dataset_hash: Callable[[], str | None],
         max_age: int,
         responses: ResponseCache | None = None,
+        uncached_paths: tuple[str, ...] = (),
     ):
         self.app = app
+        # Answers that must come fresh from the database each time (liveness checks).
+        self.uncached_paths = frozenset(uncached_paths)
         self.dataset_hash = dataset_hash
         self.cache_control = f"public, max-age={max_age}"
         self.responses = responses
@@ -50,15 +58,20 @@ class CacheMiddleware:
         return self._hash
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or scope["path"] in self.uncached_paths
+        ):
             await self.app(scope, receive, send)
             return
         current = await self.current_hash()
         if current is None:  # nothing loaded yet: nothing worth caching
             await self.app(scope, receive, send)
             return
-        etag = self._etag(scope, current)
-        if _matches(Headers(scope=scope).get("if-none-match"), etag):
+        request_headers = Headers(scope=scope)
+        etag = self._etag(scope, current, _encoding(request_headers))
+        if _matches(request_headers.get("if-none-match"), etag):
             await send(
                 {
                     "type": "http.response.start",
@@ -66,13 +79,19 @@ class CacheMiddleware:
                     "headers": [
                         (b"etag", etag.encode()),
                         (b"cache-control", self.cache_control.encode()),
+                        (b"vary", b"Accept-Encoding"),
                     ],
                 }
             )
             await send({"type": "http.response.body", "body": b""})
             return
+        # HEAD arrives here as a GET (`HeadAsGet`): answered from memory like one, but
+        # never kept, since a route may have skipped building its body.
+        head = bool((scope.get("state") or {}).get("head"))
         responses = self.responses if scope["method"] == "GET" else None
         kept = responses.get(etag) if responses is not None else None
+        if head:
+            responses = None
         if kept is not None:
             headers, body = kept
             await send({"type": "http.response.start", "status": 200, "headers": headers})
@@ -89,6 +108,8 @@ class CacheMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["ETag"] = etag
                 headers.setdefault("Cache-Control", self.cache_control)
+                if "accept-encoding" not in headers.get("vary", "").lower():
+                    headers.add_vary_header("Accept-Encoding")  # gzip adds it when it compresses
                 kept_headers = list(headers.raw)
             elif message["type"] == "http.response.body" and chunks is not None and kept_headers:
                 chunks.append(message.get("body", b""))
@@ -103,12 +124,19 @@ class CacheMiddleware:
         await self.app(scope, receive, send_with_etag)
 
     @staticmethod
-    def _etag(scope: Scope, dataset_hash: str) -> str:
+    def _etag(scope: Scope, dataset_hash: str, encoding: str) -> str:
         digest = hashlib.sha256()
         query = scope.get("query_string", b"").decode("latin-1")
         for part in (__version__, dataset_hash, scope["path"], query):
             digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        return f'W/"{digest.hexdigest()[:32]}"'
+        suffix = "" if encoding == "identity" else f"-{encoding}"
+        return f'W/"{digest.hexdigest()[:32]}{suffix}"'
+
+
+def _encoding(headers: Headers) -> str:
+    """The representation the compression middleware will choose for this request (its
+    own test), which names the ETag and the kept answer."""
+    return "gzip" if "gzip" in headers.get("accept-encoding", "") else "identity"
 
 
 def _read(scope: Scope) -> object:

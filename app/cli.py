@@ -12,7 +12,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
-from app import models
+from app import __version__, models
 from app.config import Settings, get_settings
 from app.dataset import Dataset, dataset_hash, read_dataset, verify_quotes
 from app.db import make_engine
@@ -70,11 +70,13 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
         return replace_dataset(engine, rows, force=force)
 
 
-def _report_invalid(exc: InvalidDataset) -> int:
+def _report_invalid(exc: InvalidDataset, command: str) -> int:
     for error in exc.errors:
         print(f"error: {error}", file=sys.stderr)
     count = len(exc.errors)
-    print(f"{count} problem{'s' if count != 1 else ''} found; nothing was loaded.", file=sys.stderr)
+    # Only the commands that load can say nothing was loaded.
+    outcome = "the dataset is not valid" if command == "validate" else "nothing was loaded"
+    print(f"{count} problem{'s' if count != 1 else ''} found; {outcome}.", file=sys.stderr)
     return 1
 
 
@@ -86,7 +88,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     # The loader's reader: the same checks, in worker processes for big datasets.
     with stop_on_sigterm(), read_rows(_data_dir(args, settings)) as rows:
         print(
-            f"ok: {rows.event_count} events, {len(rows.actors)} actors, "
+            f"valid: {rows.event_count} events, {len(rows.actors)} actors, "
             f"{len(rows.places)} places, {len(rows.sources)} sources "
             f"(hash {rows.hash[:12]})"
         )
@@ -118,14 +120,28 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify_quotes(args: argparse.Namespace, settings: Settings) -> int:
+    archive_dir = Path(args.archive_dir)
+    if not archive_dir.is_dir():
+        print(f"error: {archive_dir}: not a directory", file=sys.stderr)
+        return 1
     dataset = read_dataset(_data_dir(args, settings))
-    checked, problems = verify_quotes(dataset, Path(args.archive_dir))
+    checked, problems = verify_quotes(dataset, archive_dir)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     unchecked = [s.record.id for s in dataset.sources if s.record.archive is None]
     note = f"; not archived, not checked: {', '.join(unchecked)}" if unchecked else ""
-    if problems:
-        print(f"{len(problems)} of {checked} quotes failed{note}", file=sys.stderr)
+    unreadable = sum(1 for p in problems if p.field == "archive")
+    failed = len(problems) - unreadable
+    if unreadable:
+        archives = f"{unreadable} archive{'s' if unreadable != 1 else ''}"
+        others = f"; {failed} of {checked} other quotes failed" if checked else ""
+        print(
+            f"{archives} could not be read, so their quotes were not checked{others}{note}",
+            file=sys.stderr,
+        )
+        return 1
+    if failed:
+        print(f"{failed} of {checked} quotes failed{note}", file=sys.stderr)
         return 1
     print(f"ok: {checked} quotes found verbatim in their sources{note}")
     return 0
@@ -152,35 +168,58 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+EPILOG = """\
+environment:
+  TIMELINE_DATABASE_URL  the database (default sqlite:///timeline.db: a SQLite file named
+                         timeline.db in the current directory; postgresql+psycopg://...
+                         for PostgreSQL)
+  TIMELINE_DATA_DIR      the dataset directory (default ./data)
+
+Run `timeline COMMAND --help` for a command's options.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, shared with the README check in the tests."""
     parser = argparse.ArgumentParser(
         prog="timeline",
         description="Validate, load and serve the event-timeline dataset.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, summary: str) -> argparse.ArgumentParser:
+        # The summary is both the line in `timeline --help` and the head of `timeline NAME
+        # --help`, which also names the environment the command reads.
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=summary[:1].upper() + summary[1:] + ".",
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
     def data_option(sub: argparse.ArgumentParser) -> None:
         sub.add_argument(
             "--data", metavar="DIR", help="dataset directory (default: TIMELINE_DATA_DIR or ./data)"
         )
 
-    sub = commands.add_parser("validate", help="check the dataset without a database")
+    sub = add("validate", "check the dataset without a database")
     data_option(sub)
     sub.set_defaults(handler=cmd_validate)
 
-    sub = commands.add_parser("load", help="validate, then replace the loaded dataset")
+    sub = add("load", "validate, then replace the loaded dataset")
     data_option(sub)
     sub.add_argument("--force", action="store_true", help="reload even if unchanged")
     sub.set_defaults(handler=cmd_load)
 
-    sub = commands.add_parser("migrate", help="upgrade the database schema")
+    sub = add("migrate", "upgrade the database schema")
     sub.add_argument("--revision", default="head", help="target revision (default: head)")
     sub.set_defaults(handler=cmd_migrate)
 
-    sub = commands.add_parser(
-        "verify-quotes", help="check every quote against the archived source texts"
-    )
+    sub = add("verify-quotes", "check every quote against the archived source texts")
     data_option(sub)
     sub.add_argument(
         "--archive-dir",
@@ -190,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.set_defaults(handler=cmd_verify_quotes)
 
-    sub = commands.add_parser("serve", help="migrate, load if changed, and serve the API")
+    sub = add("serve", "migrate, load if changed, and serve the API")
     data_option(sub)
     sub.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1)")
     sub.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -206,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.handler(args, settings)
     except InvalidDataset as exc:
-        return _report_invalid(exc)
+        return _report_invalid(exc, args.command)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # no tracebacks for users; the message says what failed

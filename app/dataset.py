@@ -110,8 +110,11 @@ PLACE_PATH_MAX = 2000  # places.path
 
 
 def _key_fits(value: str) -> str:
-    if len(text_key(value)) > NAME_KEY_MAX:  # = name_key(value), faster for titles
+    key = text_key(value)  # = name_key(value), faster for titles
+    if len(key) > NAME_KEY_MAX:
         raise ValueError(f"too long: its search key would exceed {NAME_KEY_MAX} characters")
+    if not key:
+        raise ValueError(f"{value!r} has no letter or digit to search by (its search key is empty)")
     return value
 
 

@@ -224,12 +224,53 @@ def _season(text: str, year: int, code: int, approximate: bool, uncertain: bool)
 
 
 def parse_partial(value: str) -> tuple[date, date]:
-    """The period a `YYYY`, `YYYY-MM` or `YYYY-MM-DD` filter value names, as day bounds."""
-    match = _PARTIAL.match(value.strip())
-    if not match or (match["month"] and int(match["month"]) > 12):
-        raise DateError(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
-    span = _parse_single(value.strip())
+    """The period a `YYYY`, `YYYY-MM` or `YYYY-MM-DD` filter value names, as day bounds.
+
+    Each kind of mistake gets its own sentence for people: a month or day that does not
+    exist, a day past the end of its month, or a value of another form.
+    """
+    text = value.strip()
+    match = _PARTIAL.match(text)
+    if not match:
+        raise DateError(f"{text!r}: use YYYY, YYYY-MM or YYYY-MM-DD{_form_hint(text)}")
+    year, month = int(match["year"]), match["month"]
+    if year < 1:
+        raise DateError("year 0000 does not exist: years run from 0001 to 9999")
+    if month is not None and not 1 <= int(month) <= 12:
+        raise DateError(f"month {month} does not exist: months run from 01 to 12")
+    day = match["day"]
+    if day is not None:
+        last = calendar.monthrange(year, int(month or 1))[1]
+        if not 1 <= int(day) <= 31:
+            raise DateError(f"day {day} does not exist: days run from 01 to 31")
+        if int(day) > last:
+            name = calendar.month_name[int(month or 1)]
+            raise DateError(f"{text}: {name} {year:04d} has {last} days")
+    span = _parse_single(text)
     return span.start, span.end
+
+
+def _form_hint(text: str) -> str:
+    """What is wrong with a value of the wrong form, when it can be told."""
+    if re.fullmatch(r"\d{1,3}X{1,3}", text):
+        low, high = text.replace("X", "0"), text.replace("X", "9")
+        return f" (for a decade or century give both ends: from={low}&to={high})"
+    if text[-1:] in ("~", "?", "%"):
+        return f" (filters take plain dates: leave out {text[-1]!r})"
+    if any(c.isalpha() for c in text):
+        return " (a year, month or day in digits, such as 2015-03; words are not dates here)"
+    parts = re.split(r"[-/.]", text)
+    if re.fullmatch(r"\d{4}(-\d{1,2}){1,2}", text):
+        return f" (months and days have two digits: {_padded(parts)})"
+    if re.fullmatch(r"\d{4}([/.]\d{1,2}){1,2}", text):
+        return f" (with hyphens: {_padded(parts)})"
+    if re.fullmatch(r"\d{1,2}", text) or re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}", text):
+        return " (the year first, with four digits: 2015-03-08)"
+    return " (such as 2015, 2015-03 or 2015-03-08)"
+
+
+def _padded(parts: list[str]) -> str:
+    return "-".join([parts[0], *(part.zfill(2) for part in parts[1:])])
 
 
 def display_date(span: Span) -> str:

@@ -87,8 +87,13 @@ _REASONS = {
 
 
 def _location(loc: Sequence[Any]) -> str:
-    # FastAPI locations look like ("query", "limit") or ("path", "event_id").
-    parts = [str(part) for part in loc if part not in ("query", "path", "header", "body")]
+    # FastAPI locations look like ("query", "limit") or ("path", "event_id"); a repeated
+    # parameter's item adds its index ("query", "type", 1), which names no parameter.
+    parts = [
+        str(part)
+        for part in loc
+        if part not in ("query", "path", "header", "body") and not isinstance(part, int)
+    ]
     return ".".join(parts) or "request"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from html import escape
 from typing import Any, Literal
@@ -16,7 +16,7 @@ from typing import Any, Literal
 from app.dates import Span, display_date, parse_edtf
 from app.schemas import EventSummary
 
-GroupBy = Literal["type", "actor", "place"]
+GroupBy = Literal["none", "type", "actor", "place"]
 
 CSV_COLUMNS = (
     "id",
@@ -72,6 +72,13 @@ def _needs_display_date(span: Span) -> bool:
     return not plain or span.approximate or span.uncertain
 
 
+def _html_text(text: str) -> str:
+    """Text for a TimelineJS field that the widget renders as (sanitized) HTML: `<`, `>`
+    and `&` escaped so they show as typed; quotes stay plain, since they need no escape
+    outside attributes."""
+    return escape(text, quote=False)
+
+
 def _group(summary: EventSummary, group_by: GroupBy) -> str:
     if group_by == "actor":
         return summary["actors"][0]["name"] if summary["actors"] else "No actor named"
@@ -89,10 +96,12 @@ def _slide_dates(edtf: str) -> tuple[dict[str, int], dict[str, int] | None, str 
 
 
 def _slide_text(summary: EventSummary, escaped_titles: dict[str, str]) -> str:
-    sources = ", ".join(escaped_titles.get(s) or escape(s) for s in summary["sources"])
-    body = f"<p>{escape(summary['summary'])}</p>"
+    sources = ", ".join(escaped_titles.get(s) or _html_text(s) for s in summary["sources"])
+    body = f"<p>{_html_text(summary['summary'])}</p>"
     if summary["actors"]:
-        actors = ", ".join(f"{escape(a['name'])} ({escape(a['role'])})" for a in summary["actors"])
+        actors = ", ".join(
+            f"{_html_text(a['name'])} ({_html_text(a['role'])})" for a in summary["actors"]
+        )
         body += f"<p>Actors: {actors}</p>"
     return body + f"<p>Sources: {sources}</p>"
 
@@ -103,29 +112,34 @@ def timelinejs(
     title: str,
     description: str,
     source_titles: dict[str, str],
-    group_by: GroupBy = "type",
+    group_by: GroupBy = "none",
 ) -> dict[str, Any]:
-    """A TimelineJS3 document: never a null date, numeric date parts, string ids."""
+    """A TimelineJS3 document: never a null date, numeric date parts, string ids.
+
+    With `group_by="none"` slides carry no `group`, so the widget draws one band of
+    markers instead of a labelled row per group (which crowds a small embed).
+    """
     events = []
-    titles = {source: escape(title) for source, title in source_titles.items()}
+    titles = {source: _html_text(title) for source, title in source_titles.items()}
     for summary in summaries:
         start, end, shown = _slide_dates(summary["date"])
         slide: dict[str, Any] = {
             "start_date": start,
             "text": {
-                "headline": escape(summary["title"]),
+                "headline": _html_text(summary["title"]),
                 "text": _slide_text(summary, titles),
             },
-            "group": _group(summary, group_by),
             "unique_id": summary["id"],
         }
+        if group_by != "none":
+            slide["group"] = _group(summary, group_by)
         if end is not None:
             slide["end_date"] = end
         if shown is not None:
             slide["display_date"] = shown
         events.append(slide)
     return {
-        "title": {"text": {"headline": escape(title), "text": escape(description)}},
+        "title": {"text": {"headline": _html_text(title), "text": _html_text(description)}},
         "events": events,
     }
 
@@ -133,13 +147,26 @@ def timelinejs(
 # --- GeoJSON ----------------------------------------------------------------------------
 
 
-def geojson(summaries: Iterable[EventSummary]) -> dict[str, Any]:
-    """One Point Feature per event and located place; unlocated events are counted."""
+def geojson(
+    summaries: Iterable[EventSummary], allowed_places: Collection[str] | None = None
+) -> dict[str, Any]:
+    """One Point Feature per event and located place; unlocated events are counted.
+
+    With `allowed_places` (a `place` filter's places and everything inside them), only
+    those places become points: an event in Dushanbe and Moscow filtered by Tajikistan is
+    drawn in Dushanbe alone.
+    """
     features: list[dict[str, Any]] = []
     events = without = 0
     for summary in summaries:
         events += 1
-        located = [p for p in summary["places"] if p["lat"] is not None and p["lon"] is not None]
+        located = [
+            p
+            for p in summary["places"]
+            if p["lat"] is not None
+            and p["lon"] is not None
+            and (allowed_places is None or p["id"] in allowed_places)
+        ]
         if not located:
             without += 1
         properties = {k: v for k, v in summary.items() if k != "places"}

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -21,8 +22,10 @@ from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import document_errors, install_error_handlers
 from app.loader import current_hash
+from app.openapi import finish as finish_openapi
+from app.params import QueryGuard
 from app.schemas import ErrorResponse
-from app.security import SecurityMiddleware
+from app.security import HeadAsGet, SecurityMiddleware
 
 DESCRIPTION = """
 A curated timeline of dated political events, each traceable to a verbatim quote from
@@ -34,6 +37,8 @@ Filter `/events` by date window (`from`, `to`, `match`), `actor` (any spelling),
 `place` (with everything inside it), `type`, `tag`, `source` and full text `q`; page with
 `cursor`. Errors are JSON: `{"status", "error", "message", "details"}`.
 """
+# Below this a compressed body saves less than its headers and the CPU cost.
+GZIP_MIN_BYTES = 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -55,6 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         responses={422: {"model": ErrorResponse, "description": "A parameter was refused."}},
+        # Operation ids are the handlers' names (list_events, get_csv): what generated
+        # clients call their methods.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -63,12 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    description=app.description,
-                    routes=app.routes,
+            app.openapi_schema = finish_openapi(
+                document_errors(
+                    get_openapi(
+                        title=app.title,
+                        version=app.version,
+                        description=app.description,
+                        routes=app.routes,
+                    )
                 )
             )
         return app.openapi_schema
@@ -87,12 +97,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.response_cache_mb > 0
         else None
     )
+    # Innermost: only what reaches a route is checked against the parameters it declares.
+    app.add_middleware(QueryGuard, routes=lambda: app.routes)
+    # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
     app.add_middleware(
         CacheMiddleware,
         dataset_hash=dataset_hash,
         max_age=settings.cache_max_age,
         responses=responses,
+        uncached_paths=("/health",),  # a health check must reach the database every time
     )
+    app.add_middleware(HeadAsGet)  # HEAD on every GET route, through the response cache
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

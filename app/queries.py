@@ -157,6 +157,19 @@ def _places_with_parents(session: Session, places: list[dict[str, Any]]) -> list
     return [{**p, "parents": chains.get(p["id"], [])} for p in places]
 
 
+def places_inside(session: Session, place_ids: Sequence[str]) -> set[str]:
+    """The places and every place inside them (Tajikistan -> its regions -> its cities)."""
+    if not place_ids:
+        return set()
+    names = ", ".join(f":p{i}" for i in range(len(place_ids)))
+    rows = run(
+        session,
+        f"SELECT place_id FROM place_tree WHERE ancestor_id IN ({names})",
+        **{f"p{i}": p for i, p in enumerate(place_ids)},
+    )
+    return {str(row[0]) for row in rows}
+
+
 # --- actors, places and sources --------------------------------------------------------
 
 

@@ -192,7 +192,6 @@ class Page(Schema, Generic[T]):
         examples=[1],
     )
     total_exact: bool = Field(
-        default=True,
         description="False when `total` is only a lower bound (a very broad filter).",
         examples=[True],
     )

@@ -104,6 +104,34 @@ class SecurityMiddleware:
         return None
 
 
+class HeadAsGet:
+    """Answers HEAD on every GET route: the route runs as a GET, and only its headers go out.
+
+    FastAPI routes declare GET alone; this keeps one operation per path in the OpenAPI
+    document. Routes that can skip building a body (the CSV export) read `state["head"]`.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        # A copy: the server keeps its own scope, whose HEAD tells it to expect no body.
+        state = scope.setdefault("state", {})
+        state["head"] = True
+        get = {**scope, "method": "GET"}
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                await send({"type": "http.response.body", "body": b""})
+
+        await self.app(get, receive, send_headers_only)
+
+
 async def _send_json(
     send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]], csp: str
 ) -> None:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from anyascii import anyascii
+
 _CYRILLIC = {
     "а": "a",
     "б": "b",
@@ -108,12 +110,25 @@ _VOWEL_YE = re.compile(r"(?<=[aeiou])y(?=e)")  # Atovulloyev / Atovulloev
 
 
 def fold(value: str) -> str:
-    """Lowercase ASCII words separated by single spaces: no accents, no punctuation."""
+    """Lowercase ASCII words separated by single spaces: no accents, no punctuation.
+
+    Our table first (it spells Tajik and Russian as their sources do: Ё -> yo, Ҷ -> j),
+    then Unicode decomposition; letters and digits of other scripts (Arabic, Greek, CJK...)
+    go through anyascii, and anything else (symbols, emoji) is a word break.
+    """
     text = value.casefold()
     if text.isascii():
         return " ".join(text.translate(_ASCII_WORDS).split())
-    text = unicodedata.normalize("NFKD", text.translate(_TRANSLATE))
-    return " ".join(_NON_WORD.sub(" ", _COMBINING.sub("", text)).split())
+    text = _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_TRANSLATE)))
+    if not text.isascii():
+        text = "".join(c if c.isascii() else _transliterate(c) for c in text)
+    return " ".join(_NON_WORD.sub(" ", text.lower()).split())  # NFKD may give capitals (𝔄 -> A)
+
+
+@lru_cache(maxsize=1 << 14)
+def _transliterate(char: str) -> str:
+    """One character our table does not cover: a letter or digit in Latin, else a break."""
+    return anyascii(char) if unicodedata.category(char)[0] in "LN" else " "
 
 
 def name_key(value: str) -> str:

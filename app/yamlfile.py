@@ -2,7 +2,7 @@
 line of every key and item, used only to say where a problem is.
 
 Both refuse what no dataset needs and what could hurt the reader: duplicate keys, merge
-keys (exponential growth), deep nesting (the C parser's stack), NUL characters.
+keys (exponential growth), nesting past what libyaml takes (1000 levels), NUL characters.
 """
 
 from __future__ import annotations
@@ -139,7 +139,9 @@ def decode_yaml(data: bytes) -> str:
 def parse_yaml(text: str) -> Any:
     """Parse YAML keeping line numbers; raises `YamlProblem` with the line of a problem."""
     try:
-        _check_depth(text)
+        # Deep nesting: libyaml (PyYAML >= 6.0.4) refuses more than 1000 levels with a
+        # ScannerError at its line, before its recursive composer could exhaust the C
+        # stack; without libyaml, Python's recursion limit stops the pure parser.
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -150,7 +152,22 @@ def parse_yaml(text: str) -> Any:
     except yaml.YAMLError as exc:
         raise YamlProblem(None, f"YAML error: {exc}") from None
     except RecursionError:
-        raise YamlProblem(None, "YAML nested too deeply") from None
+        # Below libyaml's limit, the line-keeping constructor (Python) can still run out of
+        # recursion; only then is the text read again, to say where.
+        raise YamlProblem(_deep_line(text), "YAML nested too deeply") from None
+
+
+def _deep_line(text: str) -> int | None:
+    """The line where nesting first goes past MAX_DEPTH (the parser does not recurse)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Base):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH and event.start_mark is not None:
+                return int(event.start_mark.line) + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
 
 
 class NeedsPositions(Exception):
@@ -190,9 +207,10 @@ def _build(loader: Any) -> Any:  # a _FastLoader: PyYAML's event API has no type
     """The single document of `loader`'s stream, built straight from the parser's events.
 
     What PyYAML's composer and constructor give, about twice as fast, and without their
-    recursion: nesting deeper than MAX_DEPTH needs positions (and `parse_yaml` refuses it
-    before composing). Duplicate keys and anchors, merge keys, tags on collections, a node
-    that contains itself and a second document need positions too. A node reached again
+    recursion: nesting deeper than MAX_DEPTH needs positions (and the library refuses
+    nesting that its composer could not handle). Duplicate keys and anchors, merge keys,
+    tags on collections, a node that contains itself and a second document need positions
+    too. A node reached again
     through an alias is the same object, so alias bombs stay cheap.
     """
     try:
@@ -271,23 +289,6 @@ def positioned(root: Path, file: str, cache: dict[str, LineList]) -> LineList:
         assert isinstance(content, LineList), file
         cache[file] = content
     return cache[file]
-
-
-def _check_depth(text: str) -> None:
-    """Refuse deep nesting before composing: libyaml's composer recurses on the C stack and
-    crashes the interpreter (SIGSEGV) near 30,000 levels. The event parser does not recurse."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_Base):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise YamlProblem(
-                    mark.line + 1 if mark is not None else None,
-                    f"nested more than {MAX_DEPTH} levels deep",
-                )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
 
 
 def raw_problems(

@@ -29,6 +29,7 @@ FIXTURE_ARCHIVE = HERE / "fixtures" / "archive"
 PROJECT = HERE.parent
 POSTGRES_URL = os.environ.get("TIMELINE_TEST_POSTGRES_URL")
 
+
 def schema_head() -> str:
     """The newest migration's revision: what `timeline migrate` upgrades to."""
     from alembic.script import ScriptDirectory

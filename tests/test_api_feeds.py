@@ -43,7 +43,7 @@ def test_timelinejs_maps_every_event(client):
         assert ("day" in slide["start_date"]) == (item["precision"] == "day")
         if "end_date" in slide:
             assert slide["end_date"]["year"] == span.end.year
-        assert isinstance(slide["group"], str) and slide["group"]
+        assert "group" not in slide  # one row by default: readable in a small embed
         assert slide["text"]["headline"]
     by_id = {s["unique_id"]: s for s in doc["events"]}
     assert by_id["2015-03-quvvatov-killed-istanbul"]["start_date"] == {"year": 2015, "month": 3}
@@ -56,6 +56,24 @@ def test_timelinejs_group_by_and_limit(client):
     assert [e["group"] for e in doc["events"]] == ["Tajikistan", "Moscow"]
     assert doc["title"]["text"]["text"] == "2 of 15 events"
     assert client.get("/timelinejs?group_by=colour").status_code == 422
+    by_type = client.get("/timelinejs?group_by=type&limit=1").json()["events"][0]
+    assert isinstance(by_type["group"], str) and by_type["group"]
+    none = client.get("/timelinejs?group_by=none").json()["events"]
+    assert none and all("group" not in slide for slide in none)
+
+
+def test_timelinejs_title_says_what_was_filtered(client):
+    doc = client.get("/timelinejs?actor=Kuvvatov&from=2015&to=2017").json()
+    assert doc["title"]["text"] == {
+        "headline": "Events: actor Kuvvatov, 2015–2017",
+        "text": "1 event",
+    }
+    doc = client.get("/timelinejs?type=killing&type=arrest&place=Tajikistan&from=2014").json()
+    assert doc["title"]["text"]["headline"] == (
+        "Events: place Tajikistan, type killing or arrest, from 2014"
+    )
+    doc = client.get("/timelinejs?q=%3Cb%3E%20Istanbul&to=2016").json()  # typed text stays text
+    assert doc["title"]["text"]["headline"] == "Events: matching “&lt;b&gt; Istanbul”, until 2016"
     assert client.get("/timelinejs?limit=0").status_code == 422
 
 
@@ -78,8 +96,9 @@ def test_csv_download(client):
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == 'attachment; filename="events.csv"'
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffid,title,date,display_date,precision,start,end,")
-    [row] = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert text.startswith("id,title,date,display_date,precision,start,end,")  # plain UTF-8
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert next(iter(row)) == "id"  # what csv, pandas and csvkit read as the first column
     assert row["actors"] == "Umarali Quvvatov (victim)"
     assert (row["date"], row["start"], row["end"], row["precision"]) == (
         "2015-03",
@@ -88,6 +107,14 @@ def test_csv_download(client):
         "month",
     )
     assert client.get("/events.csv?limit=3").text.count("\r\n") == 4
+
+
+def test_csv_byte_order_mark_on_request(client):
+    """For Excel, which reads a CSV without one in the local code page."""
+    plain = client.get("/events.csv?actor=Kuvvatov").content
+    marked = client.get("/events.csv?actor=Kuvvatov&bom=true").content
+    assert marked == b"\xef\xbb\xbf" + plain
+    assert client.get("/events.csv?actor=Kuvvatov&bom=false").content == plain
 
 
 def test_feeds_refuse_bad_filters_as_json(client):
@@ -216,3 +243,44 @@ def test_cors_preflight_for_every_feed(client):
         )
         assert response.status_code == 200, path
         assert response.headers["access-control-allow-origin"] == "https://example.org"
+
+
+def test_geojson_draws_only_the_filtered_places(database_url, tmp_path):
+    """An event in Dushanbe and Moscow, filtered by Tajikistan, is one point: Dushanbe."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.dataset import read_dataset
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.conftest import FIXTURE_DATA
+
+    root = tmp_path / "data"
+    shutil.copytree(FIXTURE_DATA, root)
+    events = root / "events" / "2014.yaml"
+    text = events.read_text(encoding="utf-8")
+    assert "  places: [dushanbe]\n" in text
+    events.write_text(text.replace("  places: [dushanbe]\n", "  places: [dushanbe, moscow]\n", 1))
+    engine = make_engine(database_url)
+    load(engine, read_dataset(root))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        everywhere = client.get("/events.geojson").json()["features"]
+
+        def at(place):
+            return {
+                f["properties"]["id"] for f in everywhere if f["properties"]["place_id"] == place
+            }
+
+        both = at("moscow") & at("dushanbe")
+        assert both == {"2014-summer-embassy-attack"}
+        inside = client.get("/events.geojson?place=Tajikistan").json()
+        places = {f["properties"]["place_id"] for f in inside["features"]}
+        assert "moscow" not in places
+        assert places <= {"tajikistan", "gorno-badakhshan", "khorog", "dushanbe"}
+        assert both <= {f["properties"]["id"] for f in inside["features"]}
+        russia = client.get("/events.geojson?place=Russia&place=Khorog").json()
+        assert {f["properties"]["place_id"] for f in russia["features"]} == {"moscow", "khorog"}

@@ -44,7 +44,7 @@ def test_synthetic_dataset_validates(synthetic: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"ok: {EVENTS} events, 200 actors, 27 places, ")
+    assert result.stdout.startswith(f"valid: {EVENTS} events, 200 actors, 27 places, ")
 
 
 def test_synth_is_deterministic_and_spread_over_years(synthetic: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -33,7 +34,7 @@ def run(*args: str, database_url: str | None = None) -> subprocess.CompletedProc
 def test_validate_ok():
     result = run("validate", "--data", str(FIXTURE_DATA))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: 15 events, 8 actors, 10 places, 3 sources (hash ")
+    assert result.stdout.startswith("valid: 15 events, 8 actors, 10 places, 3 sources (hash ")
 
 
 def test_validate_reports_every_problem_without_traceback(tmp_path):
@@ -49,7 +50,7 @@ def test_validate_reports_every_problem_without_traceback(tmp_path):
     assert lines[1].startswith(
         "error: events/extra.yaml:12: entry 'b': field 'type': unknown event type 'riot'"
     )
-    assert lines[2] == "2 problems found; nothing was loaded."
+    assert lines[2] == "2 problems found; the dataset is not valid."  # validate loads nothing
     assert "Traceback" not in result.stderr
 
 
@@ -115,6 +116,32 @@ def test_verify_quotes(tmp_path):
         "quote not found in beta-2014's archive: 'made up words'",
         "1 of 22 quotes failed; not archived, not checked: gamma-2016",
     ]
+
+
+def test_verify_quotes_without_the_archives(tmp_path):
+    empty = tmp_path / "archive"
+    empty.mkdir()
+    result = run("verify-quotes", "--data", str(FIXTURE_DATA), "--archive-dir", str(empty))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "2 archives could not be read, so their quotes were not checked; "
+        "not archived, not checked: gamma-2016"
+    )
+    result = run("verify-quotes", "--data", str(FIXTURE_DATA), "--archive-dir", str(tmp_path / "x"))
+    assert (result.returncode, result.stderr) == (1, f"error: {tmp_path / 'x'}: not a directory\n")
+
+
+def test_version_and_help_name_the_database():
+    from app import __version__
+
+    assert run("--version").stdout == f"timeline {__version__}\n"
+    top = run("--help").stdout
+    assert "TIMELINE_DATABASE_URL" in top and "timeline.db in the current directory" in top
+    for command in ("validate", "load", "migrate", "verify-quotes", "serve"):
+        help_text = run(command, "--help").stdout
+        # its one-line description, after the usage lines
+        assert re.search(r"\n\n[A-Z][^\n]*\.\n\n", help_text), command
+        assert "TIMELINE_DATABASE_URL" in help_text
 
 
 def test_verify_quotes_needs_archive_dir():

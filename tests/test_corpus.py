@@ -429,7 +429,7 @@ CASES: list[Case] = [
     case("merge-key-bomb", ("events/2015.yaml", 2, None, None, "merge key"), isolate=True),
     case(
         "deep-nesting",
-        ("events/2016.yaml", 7, None, None, "nested"),
+        ("events/2016.yaml", 7, None, None, "YAML"),  # the library words the rest
         build=_deep_nesting,
         isolate=True,
     ),
@@ -704,3 +704,15 @@ def test_valid_edge_cases_load_through_the_cli(database_url):
         "Ҳабси Раҳмон — «arrest» in Khorugh 📰",
         "2016",
     )
+
+
+@pytest.mark.parametrize("depth", [999, 1000, 30_000])
+def test_deep_nesting_is_refused_at_its_line_without_our_own_prescan(depth):
+    """Whatever the depth, a located problem (not a crash): libyaml refuses 1000 levels and
+    more itself; below that, the line-keeping parse runs out of recursion safely."""
+    from app.yamlfile import YamlProblem, parse_yaml
+
+    text = "- id: a\n  tags: " + "[" * depth + "]" * depth + "\n"
+    with pytest.raises(YamlProblem) as raised:
+        parse_yaml(text)
+    assert raised.value.line == 2

@@ -379,3 +379,24 @@ def test_sigterm_ends_a_load_like_ctrl_c_and_leaves_no_spool(tmp_path, monkeypat
     assert info.value.code == 128 + signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_name_or_alias_with_an_empty_search_key_is_refused(tmp_path):
+    """Nothing typed could ever find it: the dataset says where it is."""
+    from app.errors import InvalidDataset
+    from tests.factories import copy_fixture
+
+    root = copy_fixture(tmp_path)
+    actors = root / "actors.yaml"
+    text = actors.read_text(encoding="utf-8")
+    actors.write_text(text.replace("[Quvvatov, Quvatov, Kuvvatov]", '[Quvvatov, "★ ★"]', 1))
+    with pytest.raises(InvalidDataset) as raised:
+        read_dataset(root)
+    [error] = raised.value.errors
+    assert (error.file, error.line, error.entry, error.field) == (
+        "actors.yaml",
+        4,
+        "umarali-quvvatov",
+        "aliases[1]",
+    )
+    assert "no letter or digit to search by" in error.message

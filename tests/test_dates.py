@@ -130,3 +130,46 @@ def test_display_date(edtf, label):
 def test_span_class_groups_events_by_how_long_they_may_last(edtf, expected):
     span = parse_edtf(edtf)
     assert span_class(span.start, span.end) == expected
+
+
+USE = "use YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2015-13", "month 13 does not exist: months run from 01 to 12"),
+        ("2015-00", "month 00 does not exist: months run from 01 to 12"),
+        ("2015-02-30", "2015-02-30: February 2015 has 28 days"),
+        ("2016-02-30", "2016-02-30: February 2016 has 29 days"),
+        ("2015-04-31", "2015-04-31: April 2015 has 30 days"),
+        ("2015-03-32", "day 32 does not exist: days run from 01 to 31"),
+        ("0000", "year 0000 does not exist: years run from 0001 to 9999"),
+        (
+            "2015-1",
+            "'2015-1': use YYYY, YYYY-MM or YYYY-MM-DD (months and days have two digits: 2015-01)",
+        ),
+        ("2015/03/08", "'2015/03/08': use YYYY, YYYY-MM or YYYY-MM-DD (with hyphens: 2015-03-08)"),
+        (
+            "yesterday",
+            f"'yesterday': {USE} (a year, month or day in digits, such as 2015-03; "
+            "words are not dates here)",
+        ),
+        (
+            "08.03.2015",
+            f"'08.03.2015': {USE} (the year first, with four digits: 2015-03-08)",
+        ),
+        (
+            "201X",
+            f"'201X': {USE} (for a decade or century give both ends: from=2010&to=2019)",
+        ),
+        (
+            "2015~",
+            "'2015~': use YYYY, YYYY-MM or YYYY-MM-DD (filters take plain dates: leave out '~')",
+        ),
+    ],
+)
+def test_each_kind_of_bad_filter_date_has_its_own_sentence(value, message):
+    with pytest.raises(DateError) as raised:
+        parse_partial(value)
+    assert str(raised.value) == message

@@ -62,3 +62,23 @@ def test_every_event_type_is_documented():
     from app.dataset import EVENT_TYPES
 
     assert all(t in README for t in EVENT_TYPES)
+
+
+def test_the_image_installs_the_locked_versions():
+    """Every runtime dependency is in the lock, and the Dockerfile installs with it."""
+    import tomllib
+
+    from tests.conftest import PROJECT
+
+    dockerfile = (PROJECT / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY .ci/requirements.lock" in dockerfile
+    assert "pip install --constraint requirements.lock ." in dockerfile
+    locked = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (PROJECT / ".ci" / "requirements.lock").read_text().splitlines()
+        if "==" in line
+    }
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip()
+        assert name.lower().replace("_", "-") in locked, name

@@ -7,11 +7,10 @@ import io
 from datetime import date
 
 import pytest
+from pydantic import TypeAdapter
 
 from app.dates import parse_edtf
 from app.formats import csv_header, csv_rows, geojson, timelinejs
-from pydantic import TypeAdapter
-
 from app.schemas import EventSummary
 
 
@@ -76,13 +75,15 @@ def test_timelinejs_dates_carry_only_their_precision(edtf, start, end, display):
 
 
 def test_timelinejs_slide_text_is_escaped_and_cites_sources():
-    result = slide("2015", actors=[{"id": "a", "name": "A & B", "kind": "person", "role": "victim"}])
+    result = slide(
+        "2015", actors=[{"id": "a", "name": "A & B", "kind": "person", "role": "victim"}]
+    )
     assert result["text"] == {
         "headline": "Title &lt;b&gt;",
         "text": "<p>Summary &amp; more</p><p>Actors: A &amp; B (victim)</p>"
         "<p>Sources: Source One</p>",
     }
-    assert (result["unique_id"], result["group"]) == ("e1", "armed clash")
+    assert result["unique_id"] == "e1" and "group" not in result
 
 
 @pytest.mark.parametrize(
@@ -132,3 +133,16 @@ def test_csv_round_trips_through_a_csv_reader():
     assert (rows[0]["actors"], rows[0]["actor_ids"]) == ("Ä (victim)", "a")
     assert (rows[0]["start"], rows[0]["end"]) == (date(2015, 3, 1).isoformat(), "2015-03-31")
     assert rows[1]["summary"] == "'=HYPERLINK(1)"  # not a formula in a spreadsheet
+
+
+def test_timelinejs_text_escapes_only_what_html_needs():
+    """TimelineJS renders headlines and texts as (sanitized) HTML: `<`, `>` and `&` must be
+    escaped to show as typed, while quotes and apostrophes stay readable in the JSON."""
+    title = "O'Brien's \"Group 24\" <b>&"
+    result = slide("2015", title=title)
+    assert result["text"]["headline"] == "O'Brien's \"Group 24\" &lt;b&gt;&amp;"
+    doc = timelinejs([], title=title, description="a & b", source_titles={})
+    assert doc["title"]["text"] == {
+        "headline": "O'Brien's \"Group 24\" &lt;b&gt;&amp;",
+        "text": "a &amp; b",
+    }

@@ -54,9 +54,7 @@ def plain(filters: EventFilters) -> list[str]:
             continue
         if filters.tags and not set(filters.tags) & set(event.tags):
             continue
-        if filters.source_ids and not set(filters.source_ids) & {
-            c.source for c in event.citations
-        }:
+        if filters.source_ids and not set(filters.source_ids) & {c.source for c in event.citations}:
             continue
         if filters.q is not None:
             haystack = " " + text_key(_event_text(item)) + " "

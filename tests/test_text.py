@@ -72,3 +72,28 @@ def test_text_key_is_name_key_word_by_word(value):
 def test_text_key_equals_name_key_for_any_text(value):
     """The loader keys search text word by word (cached): the result must not change."""
     assert text_key(value) == name_key(value)
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [
+        ("Αθήνα", "Athina"),  # Greek
+        ("محمد", "mhmd"),  # Arabic (consonants: the script writes no short vowels)
+        ("北京", "Beijing"),  # Chinese
+        ("Łódź", "Lodz"),
+        ("𝔄𝔟𝔡𝔲𝔩𝔩𝔬", "Abdullo"),  # compatibility letters decompose, capitals included
+    ],
+)
+def test_other_scripts_fold_to_their_usual_latin(written, typed):
+    assert name_key(written) == name_key(typed) != ""
+
+
+def test_our_table_stays_where_it_spells_better():
+    assert fold("Ёқубов") == "yoqubov"  # a general library would give "equbov"
+    assert fold("Хуҷанд") == "khujand"
+    assert name_key("Ёқубов") == name_key("Yokubov")
+
+
+def test_symbols_are_word_breaks_not_words():
+    assert fold("😀 Rahmon ★") == "rahmon"
+    assert name_key("!!! 😀") == ""

@@ -110,3 +110,40 @@ def test_timelinejs_builds_every_event_of_the_shipped_dataset(timelinejs_dist, s
     for event_id, day in zip(model["ids"], model["days"], strict=True):
         if precision[event_id] != "day":
             assert day is None, event_id
+
+
+SHOWN = """(data) => new Promise((resolve) => {
+  const timeline = new TL.Timeline("timeline", data, {language: "en", font: null});
+  timeline.on("loaded", () => setTimeout(() => resolve({
+    title: document.querySelector(".tl-headline-title").textContent,
+    body: document.querySelector(".tl-slide-titleslide .tl-text-content").textContent,
+  }), 100));
+  setTimeout(() => resolve({timeout: true}), 20000);
+})"""
+
+
+def test_timelinejs_shows_names_as_typed(timelinejs_dist):
+    """What the widget shows for text with markup characters and quotes: exactly that text."""
+    from app.formats import timelinejs
+
+    typed = 'O\'Brien & "Group 24" <b>not bold</b>'
+    data = timelinejs([], title=typed, description=f"{typed} — 0 events", source_titles={})
+    data["events"] = [{"start_date": {"year": 2015}, "text": {"headline": "x"}, "unique_id": "x"}]
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page()
+
+        def serve(route) -> None:
+            path = route.request.url.removeprefix("http://timeline.test/")
+            if path == "index.html":
+                route.fulfill(body=PAGE, content_type="text/html")
+            elif (timelinejs_dist / path).is_file():
+                route.fulfill(path=str(timelinejs_dist / path))
+            else:
+                route.fulfill(status=404, body="")
+
+        page.route("http://timeline.test/**", serve)
+        page.goto("http://timeline.test/index.html")
+        shown = page.evaluate(SHOWN, data)
+        browser.close()
+    assert shown == {"title": typed, "body": f"{typed} — 0 events"}

@@ -73,7 +73,10 @@ def list_actors(
     ]
     more = offset + len(items) < (total or 0)
     return Page[ActorSummary](
-        items=items, total=total or 0, next_cursor=encode_offset(offset + limit) if more else None
+        items=items,
+        total=total or 0,
+        total_exact=True,
+        next_cursor=encode_offset(offset + limit) if more else None,
     )
 
 

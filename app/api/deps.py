@@ -16,8 +16,12 @@ from app.errors import InvalidParameter
 from app.planner import EventFilters
 
 MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
-# The shape of from/to; whether the day exists (2015-02-30) is checked when parsing.
-PARTIAL_DATE = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+# The shapes of from/to and cursor, for the OpenAPI document only (client generators and
+# fuzzers read them): the values are checked in code, whose messages say what is wrong in
+# words (`month 13 does not exist`) where a pattern would show a regular expression. A
+# blank value is allowed: it means the parameter is absent (app.params).
+PARTIAL_DATE = {"pattern": r"^([0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"}
+CURSOR = {"pattern": r"^[A-Za-z0-9_-]*$"}
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -74,7 +78,8 @@ async def event_filters(
         str | None,
         Query(
             alias="from",
-            pattern=PARTIAL_DATE,
+            max_length=100,
+            json_schema_extra=PARTIAL_DATE,
             description="Window start: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (from the start of "
             "that period).",
             examples=["2015"],
@@ -83,7 +88,8 @@ async def event_filters(
     to: Annotated[
         str | None,
         Query(
-            pattern=PARTIAL_DATE,
+            max_length=100,
+            json_schema_extra=PARTIAL_DATE,
             description="Window end: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; `to=2015` means through "
             "2015-12-31.",
             examples=["2017-03"],
@@ -194,8 +200,9 @@ Cursor = Annotated[
     str | None,
     Query(
         max_length=1000,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Opaque position from a previous page's `next_cursor`.",
-        examples=[None],
+        json_schema_extra=CURSOR,
+        description="Opaque position from a previous page's `next_cursor`; empty or absent "
+        "for the first page.",
+        examples=[""],
     ),
 ]

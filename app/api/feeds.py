@@ -8,12 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
+from starlette.datastructures import QueryParams
 
 from app import models
 from app.api.deps import CachedSession, FiltersDep, JSONBody
+from app.feed_models import FeatureCollection, TimelineDocument
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
-from app.planner import count_matches, plan_events
-from app.queries import iter_summaries
+from app.planner import count_matches, plan_events, resolve_place_ids
+from app.queries import iter_summaries, places_inside
 
 router = APIRouter(tags=["feeds"])
 
@@ -29,7 +31,7 @@ FeedLimit = Annotated[
 
 
 TIMELINEJS_EXAMPLE: dict[str, Any] = {
-    "title": {"text": {"headline": "tajik-timeline", "text": "1 event"}},
+    "title": {"text": {"headline": "Events: actor Kuvvatov, 2015–2017", "text": "1 event"}},
     "events": [
         {
             "start_date": {"year": 2015, "month": 3},
@@ -37,16 +39,45 @@ TIMELINEJS_EXAMPLE: dict[str, Any] = {
                 "headline": "Umarali Quvvatov shot dead in Istanbul",
                 "text": "<p>...</p><p>Sources: Tajikistan: so close, no matter how far</p>",
             },
-            "group": "killing",
             "unique_id": "2015-03-quvvatov-killed-istanbul",
         }
     ],
 }
 
+# The filters a title names, in this order, each as "<label> <values>".
+_TITLED = (
+    ("actor", "actor"),
+    ("role", "role"),
+    ("place", "place"),
+    ("type", "type"),
+    ("tag", "tag"),
+    ("source", "source"),
+)
+
+
+def describe_filters(params: QueryParams) -> str:
+    """What a feed was filtered by, for people: "actor Kuvvatov, 2015–2017"."""
+    parts = []
+    for name, label in _TITLED:
+        values = [v.strip() for v in params.getlist(name) if v.strip()]
+        if values:
+            parts.append(f"{label} {' or '.join(v.replace('_', ' ') for v in values)}")
+    q = (params.get("q") or "").strip()
+    if q:
+        parts.append(f"matching “{q}”")
+    start, end = (params.get("from") or "").strip(), (params.get("to") or "").strip()
+    if start and end:
+        parts.append(start if start == end else f"{start}–{end}")
+    elif start:
+        parts.append(f"from {start}")
+    elif end:
+        parts.append(f"until {end}")
+    return ", ".join(parts)
+
 
 @router.get(
     "/timelinejs",
-    response_model=dict[str, Any],
+    response_model=TimelineDocument,
     response_class=JSONBody,
     responses={200: {"content": {"application/json": {"example": TIMELINEJS_EXAMPLE}}}},
 )
@@ -58,16 +89,18 @@ def get_timelinejs(
     group_by: Annotated[
         GroupBy,
         Query(
-            description="Rows of the timeline: by event `type`, by the first `actor`, or by "
-            "the first `place`.",
-            examples=["type"],
+            description="Rows of the timeline: `none` (one row, no `group` key: best in a small "
+            "embed), by event `type`, by the first `actor`, or by the first `place`.",
+            examples=["none"],
         ),
-    ] = "type",
+    ] = "none",
 ) -> JSONBody:
     """The matching events as a TimelineJS3 document, ready for `new TL.Timeline(...)`.
 
     Dates carry only the parts their precision has (a month-precision event has no day);
     seasons, intervals and approximate dates get a `display_date` such as "c. 2003–2005".
+    The title slide says what was filtered and how many events matched. Headlines and
+    texts are HTML, as TimelineJS renders them: `<`, `>` and `&` in names are escaped.
     """
     titles = {s.id: s.title for s in session.scalars(select(models.Source))}
     plan = plan_events(session, filters)
@@ -75,9 +108,10 @@ def get_timelinejs(
     counted = f"{total:,}" + ("" if exact else "+")
     shown = min(total, limit)
     settings = request.app.state.settings
+    filtered = describe_filters(request.query_params)
     document = timelinejs(
         iter_summaries(session, plan, limit),
-        title=settings.title,
+        title=f"Events: {filtered}" if filtered else settings.title,
         description=f"{counted} event{'s' if total != 1 else ''}"
         if shown == total and exact
         else f"{shown:,} of {counted} events",
@@ -96,9 +130,12 @@ GEOJSON_EXAMPLE: dict[str, Any] = {
             "geometry": {"type": "Point", "coordinates": [28.9784, 41.0082]},
             "properties": {
                 "id": "2015-03-quvvatov-killed-istanbul",
+                "title": "Umarali Quvvatov shot dead in Istanbul",
                 "date": "2015-03",
+                "display_date": "March 2015",
                 "place_id": "istanbul",
                 "place_name": "Istanbul",
+                "place_kind": "city",
             },
         }
     ],
@@ -113,7 +150,7 @@ class GeoJSONResponse(JSONBody):
 
 @router.get(
     "/events.geojson",
-    response_model=dict[str, Any],
+    response_model=FeatureCollection,
     response_class=GeoJSONResponse,
     responses={200: {"content": {"application/geo+json": {"example": GEOJSON_EXAMPLE}}}},
 )
@@ -123,10 +160,18 @@ def get_geojson(
     """The matching events as an RFC 7946 FeatureCollection for maps (Leaflet, QGIS).
 
     One Point feature per event and place with coordinates (`[lon, lat]`); the event's
-    fields are in `properties`. Events with no located place are left out and counted in
+    fields are in `properties`. With `place`, only the points inside the named places are
+    drawn (an event in Dushanbe and Moscow filtered by `place=Tajikistan` is one point, in
+    Dushanbe). Events with no such located place are left out and counted in
     `events_without_coordinates`.
     """
-    return GeoJSONResponse(geojson(iter_summaries(session, plan_events(session, filters), limit)))
+    plan = plan_events(session, filters)
+    allowed = (
+        places_inside(session, resolve_place_ids(session, filters.places))
+        if filters.places
+        else None
+    )
+    return GeoJSONResponse(geojson(iter_summaries(session, plan, limit), allowed))
 
 
 @router.get(
@@ -151,18 +196,31 @@ def get_csv(
             examples=[500],
         ),
     ] = None,
+    bom: Annotated[
+        bool,
+        Query(
+            description="Start with a UTF-8 byte order mark, which Excel needs to read UTF-8 "
+            "(other tools, such as pandas or csvkit, would keep it in the first column name).",
+            examples=[True],
+        ),
+    ] = False,
 ) -> StreamingResponse:
-    """The matching events as CSV (UTF-8, RFC 4180), one row per event, streamed.
+    """The matching events as CSV (plain UTF-8, RFC 4180), one row per event, streamed.
 
-    Lists (actors with roles, places, tags, sources) are joined with "; ".
+    Lists (actors with roles, places, tags, sources) are joined with "; ". Add `bom=true`
+    for Excel.
     """
     sessions = request.app.state.sessions
     # Check the filters (names, q) before the first byte is sent.
     with sessions() as session, session.begin():
         plan_events(session, filters)
 
+    head = bool(getattr(request.state, "head", False))  # HEAD: headers only, no query
+
     def rows() -> Iterator[str]:
-        yield "\ufeff" + csv_header()  # the BOM makes spreadsheets read UTF-8
+        yield ("\ufeff" if bom else "") + csv_header()
+        if head:
+            return
         with sessions() as session, session.begin():
             batch = []
             for summary in iter_summaries(session, plan_events(session, filters), limit):

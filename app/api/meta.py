@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select, text
 
 from app import models
@@ -18,8 +18,12 @@ router = APIRouter(tags=["meta"])
 
 
 @router.get("/health", response_model=Health)
-def health(session: SessionDep) -> Health:
-    """Liveness and what is loaded: event count, dataset hash and schema revision."""
+def health(session: SessionDep, response: Response) -> Health:
+    """Liveness and what is loaded: event count, dataset hash and schema revision.
+
+    Never cached (`Cache-Control: no-store`): each check reaches the database.
+    """
+    response.headers["Cache-Control"] = "no-store"
     meta = session.get(models.DatasetMeta, 1)
     revision = session.scalar(select(text("version_num")).select_from(text("alembic_version")))
     return Health(

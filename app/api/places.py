@@ -86,7 +86,10 @@ def list_places(
     items = _summaries(session, places)
     more = offset + len(items) < total
     return Page[PlaceSummary](
-        items=items, total=total, next_cursor=encode_offset(offset + limit) if more else None
+        items=items,
+        total=total,
+        total_exact=True,
+        next_cursor=encode_offset(offset + limit) if more else None,
     )
 
 

@@ -29,7 +29,7 @@ def list_sources(session: CachedSession) -> Page[SourceSummary]:
     ).all()
     stats = key_stats(session, [f"source:{s.id}" for s in sources])
     items = [_summary(s, stats.get(f"source:{s.id}", (0, None, None))[0]) for s in sources]
-    return Page[SourceSummary](items=items, total=len(items), next_cursor=None)
+    return Page[SourceSummary](items=items, total=len(items), total_exact=True, next_cursor=None)
 
 
 def _summary(source: models.Source, count: int) -> SourceSummary:

@@ -132,7 +132,13 @@
     var data = new FormData(form);
     PARAMS.forEach(function (name) {
       var values = state.params.getAll(name);
-      if (FORM_FIELDS.indexOf(name) >= 0) {
+      var combined = name === "type" ? combinedOption(form.elements.namedItem("type")) : null;
+      if (combined && combined.selected) {
+        values = JSON.parse(combined.dataset.values);  // unchanged: every selected type
+      } else if (combined) {
+        var picked = data.get(name);  // one type picked instead of several: just that one
+        values = picked ? [String(picked)] : [];
+      } else if (FORM_FIELDS.indexOf(name) >= 0) {
         var value = data.get(name);
         values = [value === null ? "" : String(value)].concat(values.slice(1));
       }
@@ -147,12 +153,37 @@
     select.appendChild(h("option", { value: value, text: humanize(value) }));
   }
 
+  function combinedOption(select) {
+    return select.querySelector("option[data-values]");
+  }
+
+  /** A select shows one value; several (type=arrest&type=killing) get one option naming
+   *  them all, so the form never shows just the first of them. */
+  function showSeveral(select, values) {
+    var option = combinedOption(select);
+    if (values.length < 2) {
+      if (option) option.remove();
+      return false;
+    }
+    if (!option) {
+      option = h("option", null);
+      select.insertBefore(option, select.options[1] || null);
+    }
+    option.dataset.values = JSON.stringify(values);
+    option.value = "\u0000several";
+    option.textContent = values.map(humanize).join(" or ");
+    option.selected = true;
+    return true;
+  }
+
   function paramsToForm(params) {
     FORM_FIELDS.forEach(function (name) {
       var field = form.elements.namedItem(name);
       var value = params.get(name) || "";
       if (field.type === "checkbox") field.checked = value === field.value;
-      else {
+      else if (field.tagName === "SELECT" && showSeveral(field, params.getAll(name))) {
+        // the combined option is selected
+      } else {
         if (field.tagName === "SELECT") {
           if (!value) value = field.options[0].value;
           ensureOption(field, value);
@@ -263,7 +294,8 @@
 
   function updateLinks(query) {
     $("json-link").href = "/events" + (query ? "?" + query : "");
-    $("csv-link").href = "/events.csv" + (query ? "?" + query : "");
+    // The download is for spreadsheets: the byte order mark makes Excel read UTF-8.
+    $("csv-link").href = "/events.csv?" + (query ? query + "&" : "") + "bom=true";
   }
 
   // ---------- rendering the list ----------
@@ -616,12 +648,17 @@
       error.status === 422 ? "One of the filters was not understood." : "The timeline could not be loaded.";
     var text = network ? "Check the connection and try again." : error.message;
     box.appendChild(h("p", { class: "message-title", text: title }));
-    box.appendChild(h("p", { text: text }));
-    if (!network && error.body && Array.isArray(error.body.details)) {
-      error.body.details.forEach(function (d) {
-        var field = form.elements.namedItem(String(d.parameter || "").split(".")[0]);
+    var details = !network && error.body && Array.isArray(error.body.details) ? error.body.details : [];
+    if (details.length) {
+      // One line per refused filter, under the name the form shows ("From: month 13 does not exist").
+      details.forEach(function (d) {
+        var name = String(d.parameter || "").split(".")[0];
+        box.appendChild(h("p", { class: "message-detail", text: (LABELS[name] || name) + ": " + d.message }));
+        var field = form.elements.namedItem(name);
         if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
       });
+    } else {
+      box.appendChild(h("p", { text: text }));
     }
     box.appendChild(h("p", null,
       h("button", { type: "button", class: "secondary", text: "Try again", onclick: function () { load(); } }),
@@ -649,17 +686,19 @@
       var chosen = select.value;
       var values = f.type.map(function (v) { return v.value; });
       for (var i = 1; i < select.options.length; i++) {
-        if (values.indexOf(select.options[i].value) < 0) values.push(select.options[i].value);
+        var option = select.options[i];
+        if (!option.dataset.values && values.indexOf(option.value) < 0) values.push(option.value);
       }
       while (select.options.length > 1) select.remove(1);
       values.sort().forEach(function (v) { ensureOption(select, v); });
-      select.value = chosen;
+      if (!showSeveral(select, state.params.getAll("type"))) select.value = chosen;
       // Redraw the histogram against the full dataset's span.
       if (shownYears) renderHistogram(shownYears);
     }).catch(function () {});
 
     [["sources", "stat-sources"], ["actors", "stat-actors"], ["places", "stat-places"]].forEach(function (pair) {
-      getJSON("/" + pair[0] + "?limit=500").then(function (body) {
+      // /sources is one short list and takes no parameters (unknown ones are refused).
+      getJSON("/" + pair[0] + (pair[0] === "sources" ? "" : "?limit=500")).then(function (body) {
         $(pair[1]).textContent = String(body.total);
         var listId = pair[0] === "actors" ? "actor-list" : pair[0] === "places" ? "place-list" : null;
         if (!listId) return;

@@ -1,0 +1,110 @@
+"""The OpenAPI document as client generators and validators read it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openapi_spec_validator import validate
+
+from app.config import Settings
+from app.dataset import ACTOR_KINDS, EVENT_TYPES
+from app.main import create_app
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return create_app(Settings(database_url="sqlite://")).openapi()
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_the_document_is_valid_openapi(spec):
+    validate(json.loads(json.dumps(spec)))  # raises on any problem
+
+
+def test_operation_ids_are_the_handler_names(spec):
+    ids = {(path, method): op["operationId"] for path, method, op in _operations(spec)}
+    assert ids[("/events", "get")] == "list_events"
+    assert ids[("/events/{event_id}", "get")] == "get_event"
+    assert ids[("/timelinejs", "get")] == "get_timelinejs"
+    assert ids[("/events.csv", "get")] == "get_csv"
+    assert ids[("/events.geojson", "get")] == "get_geojson"
+    assert ids[("/actors/{actor_id}/events", "get")] == "list_actor_events"
+    assert len(set(ids.values())) == len(ids)
+    assert all(value.isidentifier() for value in ids.values())
+
+
+def test_vocabularies_are_shared_components(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["EventType"]["enum"] == list(EVENT_TYPES)
+    assert schemas["ActorKind"]["enum"] == list(ACTOR_KINDS)
+    for name in ("PlaceKind", "Precision", "Match", "Sort", "GroupBy"):
+        assert schemas[name]["type"] == "string" and schemas[name]["enum"], name
+    # No inline copy of a vocabulary is left anywhere: each use is a reference.
+    text = json.dumps(spec)
+    assert text.count('"enum"') == 7
+    parameters = {p["name"]: p for p in spec["paths"]["/events"]["get"]["parameters"]}
+    assert parameters["type"]["schema"]["items"] == {"$ref": "#/components/schemas/EventType"}
+    assert parameters["match"]["schema"]["$ref"] == "#/components/schemas/Match"
+    assert parameters["sort"]["schema"]["$ref"] == "#/components/schemas/Sort"
+    kinds = spec["paths"]["/actors"]["get"]["parameters"]
+    assert next(p for p in kinds if p["name"] == "kind")["schema"]["$ref"].endswith("/ActorKind")
+    assert schemas["ActorSummary"]["properties"]["kind"]["$ref"].endswith("/ActorKind")
+    assert schemas["PlaceSummary"]["properties"]["kind"]["$ref"].endswith("/PlaceKind")
+
+
+def test_every_status_the_server_can_send_is_declared(spec):
+    for path, _, operation in _operations(spec):
+        responses = operation["responses"]
+        for status in ("200", "405", "414", "422", "503"):
+            assert status in responses, (path, status)
+        assert ("304" in responses) == (path != "/health"), path
+        assert ("404" in responses) == ("{" in path), path
+        for status, response in responses.items():
+            if status[0] in "45":
+                assert response["content"]["application/json"]["schema"] == {
+                    "$ref": "#/components/schemas/ErrorResponse"
+                }
+        assert "content" not in responses.get("304", {})
+
+
+def test_array_parameters_have_array_examples_and_no_null(spec):
+    for _, _, operation in _operations(spec):
+        for parameter in operation.get("parameters", []):
+            schema = parameter["schema"]
+            assert "anyOf" not in schema, parameter["name"]
+            if schema.get("type") == "array":
+                assert all(isinstance(e, list) for e in schema.get("examples", [])), parameter
+
+
+def test_servers_license_security_and_typed_feeds(spec):
+    assert spec["servers"] == [{"url": "/", "description": "This server."}]
+    assert spec["security"] == []
+    assert spec["info"]["license"]["identifier"] == "MIT"
+    timeline = spec["paths"]["/timelinejs"]["get"]["responses"]["200"]["content"]
+    assert timeline["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TimelineDocument"
+    }
+    geo = spec["paths"]["/events.geojson"]["get"]["responses"]["200"]["content"]
+    assert geo["application/geo+json"]["schema"] == {
+        "$ref": "#/components/schemas/FeatureCollection"
+    }
+    page = spec["components"]["schemas"]["Page_EventSummary_"]
+    assert "total_exact" in page["required"]
+
+
+def test_feeds_match_their_documented_shapes(client):
+    from app.api.feeds import GEOJSON_EXAMPLE, TIMELINEJS_EXAMPLE
+    from app.feed_models import FeatureCollection, TimelineDocument
+
+    for query in ("", "?group_by=type", "?place=Tajikistan"):
+        TimelineDocument.model_validate(client.get(f"/timelinejs{query}").json())
+    for query in ("", "?place=Tajikistan"):
+        FeatureCollection.model_validate(client.get(f"/events.geojson{query}").json())
+    TimelineDocument.model_validate(TIMELINEJS_EXAMPLE)
+    FeatureCollection.model_validate(GEOJSON_EXAMPLE)
