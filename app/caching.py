@@ -38,9 +38,14 @@ class CacheMiddleware:
         dataset_hash: Callable[[], str | None],
         max_age: int,
         responses: ResponseCache | None = None,
+        dataset_version: Callable[[], int] | None = None,
     ):
         self.app = app
         self.dataset_hash = dataset_hash
+        # A reload that brings back an earlier dataset (a revert) has its hash but a new
+        # version: /versions, /changes and /health answer differently, so ETags name both.
+        self.dataset_version = dataset_version
+        self._version = 0
         self.cache_control = f"public, max-age={max_age}"
         self.responses = responses
         self._hash: str | None = None
@@ -51,6 +56,8 @@ class CacheMiddleware:
         now = time.monotonic()
         if self._hash is None or now - self._checked > self.HASH_TTL:
             self._hash = await anyio.to_thread.run_sync(self.dataset_hash)
+            if self.dataset_version is not None:
+                self._version = await anyio.to_thread.run_sync(self.dataset_version)
             self._checked = now
         return self._hash
 
@@ -62,7 +69,7 @@ class CacheMiddleware:
         if current is None:  # nothing loaded yet: nothing worth caching
             await self.app(scope, receive, send)
             return
-        etag = self._etag(scope, current)
+        etag = self._etag(scope, f"{current}/{self._version}")
         if _matches(Headers(scope=scope).get("if-none-match"), etag):
             await send(
                 {

@@ -34,6 +34,7 @@ from app.rows import (
     Row,
     dataset_rows,
 )
+from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
@@ -137,6 +138,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
             "max_span_days": rows.max_span_days,
         },
     )
+    record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
     connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
 
 

@@ -39,6 +39,7 @@ from app.dataset import (
 from app.dates import parse_edtf, span_class
 from app.errors import DatasetError
 from app.text import fold, name_key, text_key
+from app.versions import content_hash
 
 # Event files below this many bytes in all (about 30,000 events) are parsed in this
 # process: starting workers (about a second of CPU each) would save little or nothing.
@@ -79,6 +80,7 @@ EVENT_COLUMNS = (
     "summary",
     "notes",
     "search_text",
+    "content_hash",
 )
 EVENT_ACTOR_COLUMNS = ("event_id", "actor_id", "role", "position")
 EVENT_PLACE_COLUMNS = ("event_id", "place_id", "position")
@@ -301,6 +303,7 @@ def event_rows(events: Iterable[EventRecord], names: Names) -> EventRows:
                 event.summary,
                 event.notes,
                 search_text(texts),
+                content_hash(event),
             )
         )
         rows.event_actors += (
