@@ -66,7 +66,10 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
             loaded = None  # no schema yet
         if loaded is not None and loaded == dataset_hash(root):
             migrate(engine)
-            return LoadResult(False, loaded, int(count or 0))
+            with engine.connect() as connection:
+                # A migration may clear the hash to have the dataset loaded again (0005).
+                if current_hash(connection) == loaded:
+                    return LoadResult(False, loaded, int(count or 0))
     with stop_on_sigterm(), read_rows(root) as rows:
         migrate(engine)
         return replace_dataset(engine, rows, force=force)

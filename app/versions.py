@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple
 
@@ -124,7 +125,7 @@ def current_version(reader: Reader) -> int:
     return int(reader.scalar(select(func.max(models.Version.version))) or 0)
 
 
-def event_versions(reader: Reader, ids: list[str]) -> dict[str, tuple[int, int]]:
+def event_versions(reader: Reader, ids: Collection[str]) -> dict[str, tuple[int, int]]:
     """For each loaded event among `ids`: (the version it was added in, the version its
     content last changed in; the same as added when it never changed)."""
     if not ids:
@@ -132,7 +133,7 @@ def event_versions(reader: Reader, ids: list[str]) -> dict[str, tuple[int, int]]
     table = models.EventVersion
     rows = reader.execute(
         select(table.event_id, table.added_version, table.changed_version).where(
-            table.event_id.in_(ids), table.removed_version.is_(None)
+            table.event_id.in_(list(ids)), table.removed_version.is_(None)
         )
     )
     return {event_id: (added, changed) for event_id, added, changed in rows}
@@ -254,7 +255,9 @@ def _decode(cursor: str, kind: str, types: list[type]) -> list[Any]:
         raise InvalidParameter(
             "cursor", "not a cursor this API issued; use next_cursor from a response"
         ) from None
-    if any(isinstance(value, int) and not 0 <= value < 2**31 for value in position):
+    if any(
+        not 0 <= value < 2**31 if isinstance(value, int) else "\x00" in value for value in position
+    ):
         raise InvalidParameter(
             "cursor", "not a cursor this API issued; use next_cursor from a response"
         )

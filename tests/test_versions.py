@@ -228,6 +228,7 @@ def test_versions_are_paged_newest_first(engine, api, tmp_path):
         ("/changes?since=0&cursor=WyJ2IiwxXQ", "cursor"),  # a /versions cursor
         ("/versions?cursor=WyJjIiwxLCJhIl0", "cursor"),  # a /changes cursor
         ("/versions?limit=0", "limit"),
+        ("/changes?since=0&cursor=WyJjIiwxLCJcdTAwMDAiXQ", "cursor"),  # a NUL in the id
     ],
 )
 def test_bad_parameters_are_refused_by_name(client, query, parameter):
@@ -329,3 +330,24 @@ def test_readers_during_reloads_see_versions_and_events_of_one_load(engine, tmp_
     assert problems == []
     assert reads > 0
     assert [v[0] for v in versions(engine)] == list(range(1, 8))
+
+
+def test_a_dataset_loaded_before_versions_is_loaded_again_as_version_1(engine):
+    """Events loaded before migration 0005 have no content hash to compare: the upgrade
+    clears the stored dataset hash, so the next load (even of the same files) reloads
+    and records them as version 1 instead of skipping an unversioned dataset."""
+    from app.cli import load_directory, migrate
+
+    migrate(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO dataset_meta (id, dataset_hash, loaded_at, event_count) "
+                "VALUES (1, :hash, CURRENT_TIMESTAMP, 15)"
+            ),
+            {"hash": read_dataset(FIXTURE_DATA).hash},
+        )
+    result = load_directory(engine, FIXTURE_DATA)
+    assert result.changed
+    assert versions(engine) == [(1, 15, 15, 0, 0)]
+    assert not load_directory(engine, FIXTURE_DATA).changed
