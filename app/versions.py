@@ -66,16 +66,16 @@ _APPLY = (
     # Removed ones become tombstones.
     "UPDATE event_versions SET removed_version = :version, last_version = :version "
     f"WHERE event_id IN ({_THIS_VERSION.format('removed')})",
-    # An id that comes back after its removal starts again, as an added event.
-    f"UPDATE event_versions SET content_hash = {_NEW_HASH}, added_version = :version, "
-    "changed_version = :version, removed_version = NULL, last_version = :version "
-    f"WHERE removed_version IS NOT NULL AND event_id IN ({_THIS_VERSION.format('added')})",
-    # Ids never seen before.
+    # Added ids: new ones get a row; one that comes back after its removal starts again.
+    # (An upsert, not INSERT ... WHERE NOT EXISTS on the table being inserted into, which
+    # PostgreSQL may plan as a scan of it per row: hours at a million events.)
     "INSERT INTO event_versions (event_id, content_hash, added_version, changed_version, "
     "removed_version, last_version) "
     "SELECT c.event_id, e.content_hash, :version, :version, NULL, :version FROM changes c "
     "JOIN events e ON e.id = c.event_id WHERE c.version = :version AND c.change = 'added' "
-    "AND NOT EXISTS (SELECT 1 FROM event_versions ev WHERE ev.event_id = c.event_id)",
+    "ON CONFLICT (event_id) DO UPDATE SET content_hash = excluded.content_hash, "
+    "added_version = excluded.added_version, changed_version = excluded.changed_version, "
+    "removed_version = NULL, last_version = excluded.last_version",
 )
 
 
