@@ -33,6 +33,7 @@ class Changed:
 
     id: str
     file: str
+    label: str
     fields: dict[str, tuple[Any, Any]]
 
 
@@ -60,7 +61,8 @@ def _diff(old: Sequence[Located[Record]], new: Sequence[Located[Record]]) -> Rec
         if previous is None:
             result.added.append(_entry(item))
         elif content_hash(previous.record) != content_hash(item.record):
-            result.changed.append(Changed(key, item.file, _fields(previous.record, item.record)))
+            fields = _fields(previous.record, item.record)
+            result.changed.append(Changed(key, item.file, _entry(item).label, fields))
     result.removed = [_entry(item) for key, item in before.items() if key not in after]
     return result
 
@@ -100,6 +102,7 @@ def diff_json(diff: dict[str, RecordsDiff], old_dir: str, new_dir: str) -> dict[
                     {
                         "id": c.id,
                         "file": c.file,
+                        "label": c.label,
                         "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()},
                     }
                     for c in records.changed
@@ -132,7 +135,7 @@ def format_diff(diff: dict[str, RecordsDiff]) -> str:
         lines += [f"+ {e.id}  {e.label}  ({e.file})" for e in records.added]
         lines += [f"- {e.id}  {e.label}  ({e.file})" for e in records.removed]
         for change in records.changed:
-            lines.append(f"~ {change.id}  ({change.file})")
+            lines.append(f"~ {change.id}  {change.label}  ({change.file})")
             for name, (old, new) in change.fields.items():
                 lines += _field_lines(name, old, new)
         lines.append("")

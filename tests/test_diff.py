@@ -27,7 +27,7 @@ def test_the_three_changes_are_printed_for_a_curator(tmp_path):
         "\n"
         f"+ {ADDED}  A test event  (events/extra.yaml)\n"
         f"- {REMOVED}  {removed.record.title}  ({removed.file})\n"
-        f"~ {CHANGED}  (events/2015.yaml)\n"
+        f"~ {CHANGED}  {NEW_TITLE}  (events/2015.yaml)\n"
         f'    title: "{old_title}" → "{NEW_TITLE}"\n'
     )
 
