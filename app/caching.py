@@ -39,11 +39,16 @@ class CacheMiddleware:
         max_age: int,
         responses: ResponseCache | None = None,
         uncached_paths: tuple[str, ...] = (),
+        dataset_version: Callable[[], int] | None = None,
     ):
         self.app = app
         # Answers that must come fresh from the database each time (liveness checks).
         self.uncached_paths = frozenset(uncached_paths)
         self.dataset_hash = dataset_hash
+        # A reload that brings back an earlier dataset (a revert) has its hash but a new
+        # version: /versions, /changes and /health answer differently, so ETags name both.
+        self.dataset_version = dataset_version
+        self._version = 0
         self.cache_control = f"public, max-age={max_age}"
         self.responses = responses
         self._hash: str | None = None
@@ -54,6 +59,8 @@ class CacheMiddleware:
         now = time.monotonic()
         if self._hash is None or now - self._checked > self.HASH_TTL:
             self._hash = await anyio.to_thread.run_sync(self.dataset_hash)
+            if self.dataset_version is not None:
+                self._version = await anyio.to_thread.run_sync(self.dataset_version)
             self._checked = now
         return self._hash
 
@@ -70,7 +77,7 @@ class CacheMiddleware:
             await self.app(scope, receive, send)
             return
         request_headers = Headers(scope=scope)
-        etag = self._etag(scope, current, _encoding(request_headers))
+        etag = self._etag(scope, f"{current}/{self._version}", _encoding(request_headers))
         if _matches(request_headers.get("if-none-match"), etag):
             await send(
                 {

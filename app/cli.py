@@ -1,8 +1,10 @@
-"""The `timeline` command: validate, load, migrate, serve and verify the dataset."""
+"""The `timeline` command: validate, load, migrate, serve, verify, diff and describe the
+dataset."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,7 +66,10 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
             loaded = None  # no schema yet
         if loaded is not None and loaded == dataset_hash(root):
             migrate(engine)
-            return LoadResult(False, loaded, int(count or 0))
+            with engine.connect() as connection:
+                # A migration may clear the hash to have the dataset loaded again (0005).
+                if current_hash(connection) == loaded:
+                    return LoadResult(False, loaded, int(count or 0))
     with stop_on_sigterm(), read_rows(root) as rows:
         migrate(engine)
         return replace_dataset(engine, rows, force=force)
@@ -144,6 +149,33 @@ def cmd_verify_quotes(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{failed} of {checked} quotes failed{note}", file=sys.stderr)
         return 1
     print(f"ok: {checked} quotes found verbatim in their sources{note}")
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from app.diff import diff_datasets, diff_json, format_diff
+
+    datasets = []
+    for label, root in (("old", args.old_dir), ("new", args.new_dir)):
+        try:
+            datasets.append(read_dataset(Path(root)))
+        except InvalidDataset as exc:
+            for error in exc.errors:
+                print(f"error: {root}: {error}", file=sys.stderr)
+            print(f"the {label} dataset ({root}) is invalid; nothing compared", file=sys.stderr)
+            return 1
+    diff = diff_datasets(*datasets)
+    if args.json:
+        print(json.dumps(diff_json(diff, args.old_dir, args.new_dir), indent=2, ensure_ascii=False))
+    else:
+        print(format_diff(diff), end="")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from app.yamlschema import schema_text
+
+    print(schema_text(args.kind), end="")
     return 0
 
 
@@ -228,6 +260,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="directory holding the sources' plain-text snapshots",
     )
     sub.set_defaults(handler=cmd_verify_quotes)
+
+    sub = add("diff", "events (and actors, places, sources) added, removed and changed")
+    sub.add_argument("old_dir", metavar="OLD_DIR", help="the dataset before")
+    sub.add_argument("new_dir", metavar="NEW_DIR", help="the dataset after")
+    sub.add_argument("--json", action="store_true", help="machine-readable output")
+    sub.set_defaults(handler=cmd_diff)
+
+    sub = add("schema", "the YAML format of one kind of file, as JSON Schema")
+    sub.add_argument("kind", choices=["events", "actors", "places", "sources"])
+    sub.set_defaults(handler=cmd_schema)
 
     sub = add("serve", "migrate, load if changed, and serve the API")
     data_option(sub)

@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -149,7 +150,30 @@ def _valid_edtf(value: str) -> str:
     return value.strip()
 
 
-Edtf = Annotated[str, BeforeValidator(_edtf_text), AfterValidator(_valid_edtf)]
+# For editors (JSON Schema, see app.yamlschema): the shapes `parse_edtf` reads; it still
+# refuses what the pattern cannot see (2015-02-30, a reversed interval, "/").
+_EDTF_SINGLE = (
+    r"(?:[0-9]{4}|[0-9]{3}X|[0-9]{2}XX|[0-9]XXX)"
+    r"(?:-(?:[0-9]{2}|[01X]X)(?:-(?:[0-9]{2}|[0-3X]X))?)?[?~%]?"
+)
+EDTF_JSON_SCHEMA: dict[str, Any] = {
+    "description": "An EDTF date at the precision the source supports: 2012-07-24, "
+    "2015-03, 2014-22 (summer), 2015, 201X, 2002-11~ (approximate), 2015? (uncertain), "
+    "intervals 2015-09/2015-10, 2003/2005, ../2017-07-07. A bare year may be unquoted.",
+    "anyOf": [
+        {
+            "type": "string",
+            "pattern": rf"^(?:{_EDTF_SINGLE}|(?:{_EDTF_SINGLE}|\.\.)?/(?:{_EDTF_SINGLE}|\.\.)?)$",
+        },
+        {"type": "integer", "minimum": 0, "maximum": 9999},
+    ],
+}
+Edtf = Annotated[
+    str,
+    BeforeValidator(_edtf_text),
+    AfterValidator(_valid_edtf),
+    WithJsonSchema(EDTF_JSON_SCHEMA),
+]
 
 
 def _not_bool(value: object) -> object:

@@ -19,6 +19,7 @@ from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
 from app.rows import DatasetRows, dataset_rows
+from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
@@ -124,6 +125,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
             "max_span_days": rows.max_span_days,
         },
     )
+    record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
     connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
 
 

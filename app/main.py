@@ -16,7 +16,7 @@ from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__
-from app.api import actors, events, feeds, meta, page, places, sources
+from app.api import actors, events, feeds, meta, page, places, sources, versions
 from app.caching import CacheMiddleware, ResponseCache
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
@@ -26,6 +26,7 @@ from app.openapi import finish as finish_openapi
 from app.params import QueryGuard
 from app.schemas import ErrorResponse
 from app.security import HeadAsGet, SecurityMiddleware
+from app.versions import current_version
 
 DESCRIPTION = """
 A curated timeline of dated political events, each traceable to a verbatim quote from
@@ -92,6 +93,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except DBAPIError:
             return None  # not migrated yet: the route itself will say so
 
+    def dataset_version() -> int:
+        try:
+            with engine.connect() as connection:
+                return current_version(connection)
+        except DBAPIError:
+            return 0
+
     responses = (
         ResponseCache(int(settings.response_cache_mb * 1024 * 1024))
         if settings.response_cache_mb > 0
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CacheMiddleware,
         dataset_hash=dataset_hash,
+        dataset_version=dataset_version,
         max_age=settings.cache_max_age,
         responses=responses,
         uncached_paths=("/health",),  # a health check must reach the database every time
@@ -118,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(SecurityMiddleware)  # outermost: refuses before anything runs
-    for module in (events, feeds, actors, places, sources, meta, page):
+    for module in (events, feeds, actors, places, sources, versions, meta, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app

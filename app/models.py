@@ -128,6 +128,8 @@ class Event(Base):
     doc: Mapped[str] = mapped_column(Text, server_default="")
     # The facet values it counts towards (see app.rows.facet_keys), copied to event_order.
     facets: Mapped[str] = mapped_column(Text, server_default="")
+    # SHA-256 of the event's record (see app.versions.content_hash): what a load compares.
+    content_hash: Mapped[str] = mapped_column(String(64), server_default="")
 
 
 class EventActor(Base):
@@ -291,3 +293,48 @@ class DatasetMeta(Base):
     # The longest event (days): an event overlapping a window starts at most this long
     # before it, which gives the date index a lower bound.
     max_span_days: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+# --- versions: kept across loads (replace_dataset never deletes them) ------------------
+
+
+class Version(Base):
+    """One load that changed the dataset, with how many events it added, changed, removed."""
+
+    __tablename__ = "versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    dataset_hash: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    events: Mapped[int] = mapped_column(Integer)
+    added: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    removed: Mapped[int] = mapped_column(Integer)
+
+
+class EventVersion(Base):
+    """Every event id ever loaded: its content hash and the versions that touched it.
+
+    A removed event stays as a tombstone (`removed_version` set). `last_version` is the
+    latest of the three, indexed with the id for `/changes` paging.
+    """
+
+    __tablename__ = "event_versions"
+    __table_args__ = (Index(None, "last_version", "event_id"),)
+
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    added_version: Mapped[int] = mapped_column(Integer)
+    changed_version: Mapped[int] = mapped_column(Integer)
+    removed_version: Mapped[int | None] = mapped_column(Integer)
+    last_version: Mapped[int] = mapped_column(Integer)
+
+
+class Change(Base):
+    """The log: each event a version added, changed or removed (appended, never rewritten)."""
+
+    __tablename__ = "changes"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    change: Mapped[str] = mapped_column(String(10))

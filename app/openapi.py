@@ -14,6 +14,7 @@ from app.dataset import ActorKind, EventType, PlaceKind
 from app.dates import Precision
 from app.formats import GroupBy
 from app.planner import Sort
+from app.versions import ChangeKind
 
 # Named vocabularies: every inline enum with exactly these values becomes a reference.
 ENUMS: dict[str, tuple[str, ...]] = {
@@ -24,6 +25,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "Match": ("overlap", "within"),
     "Sort": get_args(Sort),
     "GroupBy": get_args(GroupBy),
+    "ChangeKind": get_args(ChangeKind),
 }
 _DESCRIPTIONS = {
     "EventType": "An event type of the controlled vocabulary.",
@@ -33,6 +35,7 @@ _DESCRIPTIONS = {
     "Match": "`overlap`: the event may fall in the window; `within`: it surely does.",
     "Sort": "`date`: earliest first; `-date`: the exact reverse.",
     "GroupBy": "Rows of a TimelineJS timeline: `none` (one row), or by type, actor or place.",
+    "ChangeKind": "What a load did to an event: `added`, `changed` or `removed`.",
 }
 # String fields of response models that always hold one of a vocabulary's values (the
 # loader refuses anything else); the models keep `str`, the document says which values.

@@ -30,12 +30,22 @@ def _docs(session: Session, ranks: list[int]) -> list[tuple[int, str, str, str, 
     names = ", ".join(f":r{i}" for i in range(len(ranks)))
     rows = run(
         session,
-        "SELECT o.rank, o.date_start, o.date_end, o.event_id, e.doc FROM event_order o"
-        f" JOIN events e ON e.id = o.event_id WHERE o.rank IN ({names})",
+        "SELECT o.rank, o.date_start, o.date_end, o.event_id, e.doc, v.added_version,"
+        " v.changed_version FROM event_order o JOIN events e ON e.id = o.event_id"
+        f" LEFT JOIN event_versions v ON v.event_id = o.event_id WHERE o.rank IN ({names})",
         **{f"r{i}": rank for i, rank in enumerate(ranks)},
     )
-    by_rank = {int(r[0]): (int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), str(r[4])) for r in rows}
+    by_rank = {
+        int(r[0]): (int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6]))
+        for r in rows
+    }
     return [by_rank[rank] for rank in ranks if rank in by_rank]
+
+
+def _versioned(doc: str, added: int | None, changed: int | None) -> str:
+    """The stored document with the versions it was added and last changed in, which the
+    load learns only after the documents are built."""
+    return f'{doc[:-1]},"added_in":{added or 0},"changed_in":{changed or 0}}}'
 
 
 def page_documents(
@@ -80,10 +90,15 @@ def iter_summaries(
 def event_detail(session: Session, event_id: str) -> EventDetail:
     """One event in full: its document, places with their parents, citations with their
     sources, figures, related events and notes."""
-    rows = run(session, "SELECT doc, notes FROM events WHERE id = :id", id=event_id)
+    rows = run(
+        session,
+        "SELECT e.doc, e.notes, v.added_version, v.changed_version FROM events e"
+        " LEFT JOIN event_versions v ON v.event_id = e.id WHERE e.id = :id",
+        id=event_id,
+    )
     if not rows:
         raise NotFound("event", event_id)
-    detail: Any = from_json(rows[0][0])
+    detail: Any = from_json(_versioned(rows[0][0], rows[0][2], rows[0][3]))
     detail["places"] = _places_with_parents(session, detail["places"])
     detail["citations"] = [
         {

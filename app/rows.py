@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from tempfile import mkdtemp
 from types import FrameType
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic_core import to_json
 
@@ -41,8 +41,9 @@ from app.dataset import (
 )
 from app.dates import date_label, parse_edtf, span_class
 from app.errors import DatasetError
-from app.schemas import ActorItem, EventSummary, PlaceItem
+from app.schemas import ActorItem, PlaceItem
 from app.text import fold, name_key, text_key
+from app.versions import content_hash
 
 # Event files below this many bytes in all (about 30,000 events) are parsed in this
 # process: starting workers (about a second of CPU each) would save little or nothing.
@@ -123,6 +124,7 @@ class EventRow(NamedTuple):
     search_text: str
     doc: str
     facets: str
+    content_hash: str
 
 
 class EventActorRow(NamedTuple):
@@ -383,8 +385,9 @@ def _path(place_id: str, parents: dict[str, str | None]) -> str:
     return "/" + "/".join(reversed(chain)) + "/"
 
 
-def event_document(event: EventRecord, lookup: Lookup) -> EventSummary:
-    """The event as lists and feeds return it (`EventSummary`), from its record."""
+def event_document(event: EventRecord, lookup: Lookup) -> dict[str, Any]:
+    """The event as lists and feeds return it (`EventSummary`), from its record; the
+    versions it was added and changed in are added as it is read."""
     span = event.span
     actors: list[ActorItem] = []
     for ref in event.actors:
@@ -443,6 +446,7 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 search_text(texts),
                 to_json(event_document(event, lookup)).decode(),
                 facet_keys(event, lookup),
+                content_hash(event),
             )
         )
         rows.event_actors += (

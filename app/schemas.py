@@ -125,6 +125,13 @@ class EventSummary(TypedDict):
         list[str],
         Field(description="Ids of the sources that report it.", examples=[["sobiri-2017"]]),
     ]
+    added_in: Annotated[
+        int, Field(description="The dataset version this event was added in (see `/versions`).")
+    ]
+    changed_in: Annotated[
+        int,
+        Field(description="The version its content last changed in (`added_in` if never)."),
+    ]
 
 
 class SourceItem(TypedDict):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import TypeAdapter
+
+from app.schemas import EventSummary
 
 ALL = [
     "1992-civil-war",
@@ -68,7 +71,11 @@ def test_summary_shape(client):
         ],
         "tags": ["transnational-repression"],
         "sources": ["alpha-2017"],
+        "added_in": 1,
+        "changed_in": 1,
     }
+    # The declared model is what clients get: every field, nothing else.
+    TypeAdapter(EventSummary).validate_python(item, strict=True)
 
 
 @pytest.mark.parametrize(

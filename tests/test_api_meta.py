@@ -8,11 +8,13 @@ from tests.conftest import FIXTURE_DATA, schema_head
 
 def test_health(client):
     body = client.get("/health").json()
-    assert {k: body[k] for k in ("status", "events", "dataset_hash", "schema_revision")} == {
+    keys = ("status", "events", "dataset_hash", "schema_revision", "version")
+    assert {k: body[k] for k in keys} == {
         "status": "ok",
         "events": 15,
         "dataset_hash": read_dataset(FIXTURE_DATA).hash,
         "schema_revision": schema_head(),
+        "version": 1,
     }
     assert body["loaded_at"].endswith(("+00:00", "Z"))
 

@@ -33,6 +33,8 @@ def summary(edtf: str = "2015-03", **overrides) -> EventSummary:
         "places": [],
         "tags": [],
         "sources": ["s1"],
+        "added_in": 1,
+        "changed_in": 1,
     }
     fields.update(overrides)
     return TypeAdapter(EventSummary).validate_python(fields)

@@ -6,6 +6,7 @@ from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import Field
 from sqlalchemy import select, text
 
 from app import models
@@ -13,26 +14,35 @@ from app.api.deps import CachedSession, FiltersDep, SessionDep
 from app.facets import facet_counts
 from app.planner import plan_events
 from app.schemas import Facets, FacetValue, Health
+from app.versions import current_version
 
 router = APIRouter(tags=["meta"])
 
 
-@router.get("/health", response_model=Health)
-def health(session: SessionDep, response: Response) -> Health:
-    """Liveness and what is loaded: event count, dataset hash and schema revision.
+class HealthStatus(Health):
+    version: int = Field(
+        description="The current dataset version (see `/versions`); 0 before the first load.",
+        examples=[2],
+    )
+
+
+@router.get("/health", response_model=HealthStatus)
+def health(session: SessionDep, response: Response) -> HealthStatus:
+    """Liveness and what is loaded: event count, dataset hash and version, schema revision.
 
     Never cached (`Cache-Control: no-store`): each check reaches the database.
     """
     response.headers["Cache-Control"] = "no-store"
     meta = session.get(models.DatasetMeta, 1)
     revision = session.scalar(select(text("version_num")).select_from(text("alembic_version")))
-    return Health(
+    return HealthStatus(
         status="ok",
         events=meta.event_count if meta else 0,
         dataset_hash=meta.dataset_hash if meta else None,
         schema_revision=revision,
         # SQLite hands back naive datetimes; they were written in UTC.
         loaded_at=meta.loaded_at.replace(tzinfo=meta.loaded_at.tzinfo or UTC) if meta else None,
+        version=current_version(session),
     )
 
 

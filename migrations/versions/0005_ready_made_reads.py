@@ -65,11 +65,15 @@ def upgrade() -> None:
         sa.Column("place_id", sa.String(200), nullable=False),
         sa.Column("ancestor_id", sa.String(200), nullable=False),
         sa.ForeignKeyConstraint(
-            ["place_id"], ["places.id"], name=op.f("fk_place_tree_place_id_places"),
+            ["place_id"],
+            ["places.id"],
+            name=op.f("fk_place_tree_place_id_places"),
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["ancestor_id"], ["places.id"], name=op.f("fk_place_tree_ancestor_id_places"),
+            ["ancestor_id"],
+            ["places.id"],
+            name=op.f("fk_place_tree_ancestor_id_places"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("place_id", "ancestor_id", name=op.f("pk_place_tree")),
@@ -85,7 +89,9 @@ def upgrade() -> None:
         sa.Column("span_class", sa.SmallInteger(), nullable=False),
         sa.Column("facets", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["event_id"], ["events.id"], name=op.f("fk_event_order_event_id_events"),
+            ["event_id"],
+            ["events.id"],
+            name=op.f("fk_event_order_event_id_events"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("rank", name=op.f("pk_event_order")),
@@ -96,7 +102,9 @@ def upgrade() -> None:
         "event_order",
         ["date_start", "date_end", "event_id"],
     )
-    op.create_index(op.f("ix_event_order_date_end_end_rank"), "event_order", ["date_end", "end_rank"])
+    op.create_index(
+        op.f("ix_event_order_date_end_end_rank"), "event_order", ["date_end", "end_rank"]
+    )
     op.create_table(
         "event_keys",
         sa.Column("key", sa.String(500), nullable=False),
