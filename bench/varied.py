@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 from app.text import search_words
 from bench import floor, synth
 from bench.floor import Raw
-from bench.timing import BenchError, Http, Stat, fmt, markdown, ratio
+from bench.timing import BenchError, Http, Stat
 
 # (key, row label, Datasette's equivalent). The window row is the reference for ratios.
 KINDS: tuple[tuple[str, str, str], ...] = (
@@ -184,7 +184,7 @@ class Requests:
     def make(self, kind: str) -> Ask | None:
         """A new request of `kind`, or None when the kind has no new URL left."""
         for _ in range(200):
-            ask = getattr(self, f"_{kind}")()
+            ask: Ask | None = getattr(self, f"_{kind}")()
             if ask is None:
                 return None
             key = ask.ours if isinstance(ask.ours, str) else None
@@ -519,42 +519,3 @@ def throughput_paths(requests: Requests, count: int) -> tuple[list[str], list[st
             ours.append(ask.ours)
             ds.append(ask.ds)
     return ours, ds
-
-
-# --- report ----------------------------------------------------------------------------------
-
-
-def table(results: Results, reference: float | None, engines: Sequence[str]) -> str:
-    """Markdown: p50 / p95 per kind and engine, and ours against Datasette's window p50."""
-    header = ["request", "ours p50", "ours p95"]
-    if "datasette" in engines:
-        header += ["Datasette p50", "Datasette p95"]
-    header += ["raw p50", "raw p95", "ours / Datasette window p50"]
-    if "datasette" in engines:
-        header.append("ours / Datasette (same kind)")
-    header.append("n")
-    rows = []
-    for kind, label, _ in KINDS:
-        if kind not in results.times and kind not in results.errors:
-            continue
-        ours, ds, raw = (results.stat(kind, e) for e in ("ours", "datasette", "raw"))
-        row = [label, ours.cell(), fmt(ours.p95)]
-        if "datasette" in engines:
-            has_ds = bool(results.times.get(kind, {}).get("datasette"))
-            row += [ds.cell(), fmt(ds.p95) if has_ds else "–"]
-        row += [raw.cell(), fmt(raw.p95), ratio(ours.p50, reference)]
-        if "datasette" in engines:
-            row.append(ratio(ours.p50, ds.p50))
-        n = str(ours.n)
-        errors = sum(results.errors.get(kind, {}).values())
-        if errors:
-            n += f" ({errors} errors)"
-        if kind in results.early:
-            n += " (budget)"
-        rows.append([*row, n])
-    return markdown(header, rows)
-
-
-def equivalents() -> str:
-    """Markdown list: what Datasette was asked for each kind."""
-    return "\n".join(f"- {label}: {ds}" for _, label, ds in KINDS)
