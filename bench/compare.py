@@ -18,6 +18,7 @@ Datasets are generated and loaded once, then reused (bench/datasets.py). Loopbac
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import sys
@@ -76,6 +77,7 @@ def run_varied(
         title = f"SQLite, {size:,} events"
         tag = f"sqlite-{size}"
     datasettes = opts.datasette and not postgres
+    load_before = os.getloadavg()[0]
     print(f"[{size}] {title}: reading request values", file=sys.stderr, flush=True)
     pools = varied.discover(raw, opts.seed)
     requests = varied.Requests(pools, db.stem, opts.seed)
@@ -104,6 +106,10 @@ def run_varied(
         if ds is not None:
             lines.append(f"- Datasette RSS at the end: {rss_line(ds.rss_mb())} ({version})")
     lines.append(load)
+    lines.append(
+        f"- machine: {os.cpu_count()} cores, load average (1 min) {load_before:.1f} at the "
+        f"start, {os.getloadavg()[0]:.1f} at the end"
+    )
     measured = results.stat("window", "datasette").p50
     reference = measured if measured is not None else reference
     engines = list(targets)
