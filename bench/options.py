@@ -30,6 +30,7 @@ class Options:
     sqlite: bool
     postgres_url: str | None
     drop_postgres: bool
+    reference_ms: float | None  # Datasette's window p50 from an earlier run (--no-sqlite)
     quick: bool
 
 
@@ -71,6 +72,11 @@ def parse(argv: Sequence[str] | None) -> Options:
         "--drop-postgres", action="store_true", help="drop timeline_bench_<size> after the run"
     )
     parser.add_argument("--no-sqlite", action="store_true", help="with --postgres: PostgreSQL only")
+    parser.add_argument(
+        "--reference-ms",
+        type=float,
+        help="with --no-sqlite: Datasette's window p50 of an earlier SQLite run, for the ratios",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     varied = args.mode == "varied"
@@ -96,5 +102,6 @@ def parse(argv: Sequence[str] | None) -> Options:
         sqlite=not args.no_sqlite,
         postgres_url=args.postgres_url,
         drop_postgres=bool(args.drop_postgres),
+        reference_ms=args.reference_ms,
         quick=quick,
     )
