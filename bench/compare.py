@@ -44,12 +44,10 @@ from bench.timing import Http, fmt, markdown, ratio  # noqa: E402
 URLS_PER_SECOND = 1500  # URLs generated per second of throughput run: none is asked twice
 
 
-def _throughput_line(
-    label: str, result: loadtest.Result | str, paths: int, kinds: str = "requests"
-) -> str:
+def _throughput_line(label: str, result: loadtest.Result | str, paths: int) -> str:
     line = f"- {label}: {repeated.describe(result)}"
     if isinstance(result, loadtest.Result) and result.requests > paths:
-        line += f" (more requests than the {paths:,} distinct {kinds}: some were repeated)"
+        line += f" (more requests than the {paths:,} distinct URLs: some were repeated)"
     return line
 
 
