@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python bench/loadtest.py` from anywhere
+    sys.path.insert(0, str(ROOT))
+
+from bench.servers import serve_ours, serve_timeline  # noqa: E402
+from bench.timing import percentile  # noqa: E402
 
 # Share of each kind of request in the mix (sums to 100).
 MIX: dict[str, int] = {
@@ -256,13 +262,6 @@ def run_wrk(
     )
 
 
-def _percentile(sorted_values: Sequence[float], share: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(share * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
 async def _python_load(
     base_url: str,
     paths: Sequence[tuple[str, str]],
@@ -276,15 +275,14 @@ async def _python_load(
     started = time.perf_counter()
     deadline = started + duration
     last_response, longest_stall = started, 0.0
+    turn = itertools.count()
 
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout) as client:
 
-        async def worker(offset: int) -> None:
+        async def worker() -> None:
             nonlocal last_response, longest_stall
-            i = offset
             while time.perf_counter() < deadline:
-                kind, path = paths[i % len(paths)]
-                i += 1
+                kind, path = paths[next(turn) % len(paths)]  # shared: in order, once each
                 sent = time.perf_counter()
                 try:
                     response = await client.get(path)
@@ -298,7 +296,7 @@ async def _python_load(
                 if response.status_code >= 400:
                     errors[f"status_{response.status_code}"] += 1
 
-        await asyncio.gather(*(worker(n * 7919) for n in range(connections)))
+        await asyncio.gather(*(worker() for _ in range(connections)))
     elapsed = time.perf_counter() - started
     longest_stall = max(longest_stall, started + elapsed - last_response)
     every = sorted(x for values in latencies.values() for x in values)
@@ -309,13 +307,13 @@ async def _python_load(
         duration_s=round(elapsed, 2),
         requests=requests,
         requests_per_s=round(requests / elapsed, 1),
-        p50_ms=round(_percentile(every, 0.50) * 1000, 2),
-        p99_ms=round(_percentile(every, 0.99) * 1000, 2),
+        p50_ms=round(percentile(every, 0.50) * 1000, 2),
+        p99_ms=round(percentile(every, 0.99) * 1000, 2),
         errors=sum(errors.values()),
         longest_stall_s=round(longest_stall, 2),
         error_detail=dict(errors),
         per_kind_p50_ms={
-            kind: round(_percentile(sorted(values), 0.5) * 1000, 2)
+            kind: round(percentile(sorted(values), 0.5) * 1000, 2)
             for kind, values in sorted(latencies.items())
         },
     )
@@ -375,20 +373,13 @@ def per_kind_latency(
                 times.append(time.perf_counter() - sent)
             times.sort()
             out[kind] = (
-                round(_percentile(times, 0.5) * 1000, 2),
-                round(_percentile(times, 0.95) * 1000, 2),
+                round(percentile(times, 0.5) * 1000, 2),
+                round(percentile(times, 0.95) * 1000, 2),
             )
     return out
 
 
 # --- serving ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager
@@ -397,66 +388,26 @@ def served(
     *,
     workers: int = 1,
     database: Path,
-    port: int | None = None,
     startup_timeout: float = 900.0,
-    log: Path | None = None,
     skip_load: bool = False,
 ) -> Iterator[str]:
-    """Run `timeline serve` on 127.0.0.1 over a SQLite file; yields its base URL.
+    """Serve a SQLite file on 127.0.0.1; yields its base URL.
 
     The first start loads the dataset into `database` (slow for big datasets); later starts
     over the same file find the hash unchanged and skip the load. `skip_load` runs uvicorn
     directly (as `timeline serve` does after loading) over a file loaded before, because
     `timeline serve` re-reads the whole dataset to compare hashes, minutes at 100k events.
+    The log is next to the database file.
     """
-    port = port or free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "TIMELINE_DATABASE_URL": f"sqlite:///{database}"}
+    log = database.with_suffix(f".serve-{workers}w.log")
     if skip_load:
-        command = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]
-        command += ["--no-server-header", "--no-proxy-headers"]
+        server = serve_ours(f"sqlite:///{database}", log, workers=workers, response_cache=True)
     else:
-        command = [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
-        command += ["--data", str(data)]
-    command += ["--port", str(port), "--workers", str(workers)]
-    log_path = log or database.with_suffix(f".serve-{port}.log")
-    with log_path.open("w") as log_file:
-        process = subprocess.Popen(
-            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        server = serve_timeline(
+            data, database, log, workers=workers, startup_timeout=startup_timeout
         )
-        try:
-            _wait_for_health(base_url, process, startup_timeout, log_path)
-            yield base_url
-        finally:
-            _stop(process)
-
-
-def _wait_for_health(
-    base_url: str, process: subprocess.Popen[bytes], timeout: float, log: Path
-) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=5) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited ({process.returncode}):\n{log.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{base_url}/health").status_code == 200:
-                    return
-            time.sleep(0.2)
-    raise TimeoutError(f"no /health at {base_url} after {timeout:.0f} s; see {log}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    # The server runs in its own session: signal its group (uvicorn's worker processes too).
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    with server as running:
+        yield running.base_url
 
 
 # --- command ---------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""Smoke test of bench/: the synthetic dataset validates and the load test runs clean."""
+"""Smoke test of bench/: the synthetic dataset validates, the load test runs clean, and both
+modes of the comparison write every row."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import loadtest, synth
+from bench import loadtest, synth, varied
+from bench.floor import Raw
 
 EVENTS = 300
 
@@ -27,8 +30,12 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(synthetic: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    database = tmp_path_factory.mktemp("db") / "timeline.db"
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("db") / "timeline.db"
+
+
+@pytest.fixture(scope="module")
+def server(synthetic: Path, database: Path) -> Iterator[str]:
     with loadtest.served(synthetic, workers=1, database=database, startup_timeout=60) as url:
         yield url
 
@@ -68,21 +75,70 @@ def test_load_test_runs_without_errors(server: str, engine: str) -> None:
     assert result.p50_ms > 0
 
 
-def test_compare_quick_writes_every_query_row(tmp_path: Path) -> None:
-    from bench import compare
-
+def _compare(tmp_path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIMELINE_")}
     command = [sys.executable, "bench/compare.py", "--quick", "--sizes", "500"]
-    command += ["--no-datasette", "--no-postgres", "--work", str(tmp_path)]
-    result = subprocess.run(
+    command += ["--no-datasette", "--work", str(tmp_path), *options]
+    return subprocess.run(
         command,
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         env=env,
-        timeout=180,
+        timeout=240,
         check=False,
     )
+
+
+def _draw(database: Path, seed: int) -> dict[str, list[str]]:
+    raw = Raw(sqlite3.connect(f"file:{database}?mode=ro", uri=True), "sqlite")
+    try:
+        requests = varied.Requests(varied.discover(raw), "timeline", seed)
+    finally:
+        raw.close()
+    drawn: dict[str, list[str]] = {}
+    for kind in ("window", "actor", "place", "type", "event", "q", "facets", "actor_detail"):
+        for _ in range(40):
+            ask = requests.make(kind)
+            assert ask is not None, kind
+            assert isinstance(ask.ours, str) and isinstance(ask.ds, str)
+            drawn.setdefault(kind, []).append(ask.ours)
+    return drawn
+
+
+def test_varied_requests_never_repeat_a_url_and_follow_the_seed(
+    server: str, database: Path
+) -> None:
+    drawn = _draw(database, seed=3)
+    every = [url for urls in drawn.values() for url in urls]
+    assert len(set(every)) == len(every)
+    assert drawn == _draw(database, seed=3)
+    assert drawn != _draw(database, seed=4)
+    assert all(url.startswith("/events?from=") for url in drawn["window"])
+    assert all(url.startswith("/facets?") for url in drawn["facets"])
+
+
+def test_compare_varied_writes_every_kind(tmp_path: Path) -> None:
+    result = _compare(tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    written = (tmp_path / "varied-500.md").read_text()
+    assert written.strip() in result.stdout
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in written.splitlines()}
+    for _key, label, _ds in varied.KINDS:
+        row = rows[label]
+        assert "error" not in row, row
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        float(cells[1].replace(",", ""))  # ours p50: a number
+        float(cells[3].replace(",", ""))  # raw p50: a number
+        assert int(cells[-1].split()[0]) >= 1, row
+    assert "- ours, 1 worker: " in written
+    assert ", errors 0)" in written
+
+
+def test_compare_repeated_writes_every_query_row(tmp_path: Path) -> None:
+    from bench import cases
+
+    result = _compare(tmp_path, "--mode", "repeated")
     assert result.returncode == 0, result.stderr[-3000:]
     written = (tmp_path / "results-500.md").read_text()
     assert written.strip() in result.stdout
@@ -90,8 +146,8 @@ def test_compare_quick_writes_every_query_row(tmp_path: Path) -> None:
     assert len(tables) == 2  # repeated and varied
     for block in tables:
         rows = [line for line in block.splitlines() if line.startswith("| (")]
-        assert len(rows) == len(compare.QUERIES)
-        for (key, label), row in zip(compare.QUERIES, rows, strict=True):
+        assert len(rows) == len(cases.QUERIES)
+        for (key, label), row in zip(cases.QUERIES, rows, strict=True):
             stem = label if key != "f" else "(f) page "
             assert row.startswith(f"| {stem}"), row
             assert "error" not in row, row
