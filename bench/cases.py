@@ -317,7 +317,10 @@ def build_cases(ctx: Context, n: int) -> list[Case]:
         for term in terms[:n]:
             words = search_words(term)
             phrase = " AND ".join(f'" {w}"' for w in words)
-            sqlite_where = "rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase)"
+            sqlite_where = (
+                "id IN (SELECT event_id FROM event_order WHERE rank IN"
+                " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))"
+            )
 
             def text_page(raw: Raw, words: list[str] = words) -> str:
                 where, params = raw.text_match(words)

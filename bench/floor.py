@@ -63,7 +63,8 @@ class Raw:
     def text_match(self, words: Sequence[str]) -> tuple[str, dict[str, Any]]:
         if self.dialect == "sqlite":
             phrase = " AND ".join(f'" {w}"' for w in words)
-            return "rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase)", {
+            return "id IN (SELECT event_id FROM event_order WHERE rank IN"
+                " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))", {
                 "phrase": phrase
             }
         clauses = [f"search_text LIKE :w{i}" for i in range(len(words))]

@@ -281,7 +281,11 @@ class Requests:
         start, end = self.window()
         where, params, ds = self.window_sql(start, end)
         phrase = " AND ".join(f'" {w}"' for w in keyed)
-        match = f"rowid in (select rowid from events_fts where events_fts match '{phrase}')"
+        # The full-text index's row ids are the events' ranks (event_order).
+        match = (
+            "id in (select event_id from event_order where rank in"
+            f" (select rowid from events_fts where events_fts match '{phrase}'))"
+        )
 
         def raw_q(raw: Raw) -> str:
             text, extra = raw.text_match(keyed)
