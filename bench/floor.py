@@ -63,10 +63,12 @@ class Raw:
     def text_match(self, words: Sequence[str]) -> tuple[str, dict[str, Any]]:
         if self.dialect == "sqlite":
             phrase = " AND ".join(f'" {w}"' for w in words)
-            return "id IN (SELECT event_id FROM event_order WHERE rank IN"
-                " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))", {
-                "phrase": phrase
-            }
+            # The full-text index's row ids are the events' ranks (event_order).
+            where = (
+                "id IN (SELECT event_id FROM event_order WHERE rank IN"
+                " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))"
+            )
+            return where, {"phrase": phrase}
         clauses = [f"search_text LIKE :w{i}" for i in range(len(words))]
         return " AND ".join(clauses), {f"w{i}": f"% {w}%" for i, w in enumerate(words)}
 
