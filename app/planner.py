@@ -134,7 +134,8 @@ def _resolve(
                 )
             )
         if not ids:
-            spellings = list(session.scalars(select(names.name).distinct()))
+            # Names before aliases, so each suggestion shows its owner's own name.
+            spellings = list(session.scalars(select(names.name).order_by(names.is_alias, names.id)))
             raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
         found |= dict.fromkeys(sorted(ids))
     return tuple(found)
