@@ -188,12 +188,13 @@ class Lookup(NamedTuple):
     def of(cls, entities: Entities) -> Lookup:
         actors = [a.record for a in entities.actors]
         places = [p.record for p in entities.places]
+        parents = {p.id: p.parent for p in places}
         return cls(
             {a.id: [a.name, *a.aliases] for a in actors},
             {p.id: [p.name, *p.aliases] for p in places},
             {a.id: (a.name, a.kind) for a in actors},
             {p.id: (p.name, p.kind, p.lat, p.lon) for p in places},
-            {p.id: _containing(p.id, {q.id: q.parent for q in places}) for p in places},
+            {p.id: _containing(p.id, parents) for p in places},
         )
 
 
