@@ -167,6 +167,9 @@ def postgres_database(server: str, size: int, data: Path, want_hash: str | None)
         exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         held = None
         if exists:
+            # Migrated first: a migration may empty the loaded dataset (0005 does).
+            with contextlib.suppress(subprocess.CalledProcessError):
+                migrate(url)
             with (
                 contextlib.suppress(psycopg.Error),
                 psycopg.connect(libpq(url), connect_timeout=5) as con,
@@ -174,8 +177,7 @@ def postgres_database(server: str, size: int, data: Path, want_hash: str | None)
                 row = con.execute("SELECT dataset_hash FROM dataset_meta").fetchone()
                 held = row[0] if row else None
         if exists and held is not None and held == want_hash:
-            log(f"[{size}] PostgreSQL: reusing database {name} (migrating)")
-            migrate(url)
+            log(f"[{size}] PostgreSQL: reusing database {name} (migrated)")
             return url, f"- PostgreSQL database `{name}` loaded by an earlier run"
         if exists:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
