@@ -126,6 +126,10 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
         },
     )
     record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
+    if sqlite:
+        # Statistics from a sample of each index: a full ANALYZE reads every index entry
+        # (tens of millions in event_keys at a million events) for the same plans.
+        connection.execute(text("PRAGMA analysis_limit = 1000"))
     connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
 
 

@@ -134,10 +134,6 @@ class Event(Base):
 
 class EventActor(Base):
     __tablename__ = "event_actors"
-    __table_args__ = (
-        Index(None, "actor_id", "role", "event_id"),
-        Index(None, "event_id", "position", "actor_id", "role"),  # a page's actors, in order
-    )
 
     event_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
@@ -149,10 +145,6 @@ class EventActor(Base):
 
 class EventPlace(Base):
     __tablename__ = "event_places"
-    __table_args__ = (
-        Index(None, "place_id", "event_id"),
-        Index(None, "event_id", "position", "place_id"),  # a page's places, in order
-    )
 
     event_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
@@ -163,7 +155,6 @@ class EventPlace(Base):
 
 class EventTag(Base):
     __tablename__ = "event_tags"
-    __table_args__ = (Index(None, "tag", "event_id"),)
 
     event_id: Mapped[str] = mapped_column(
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
@@ -173,10 +164,7 @@ class EventTag(Base):
 
 class Citation(Base):
     __tablename__ = "citations"
-    __table_args__ = (
-        Index(None, "source_id", "event_id"),
-        Index(None, "event_id", "position", "source_id"),  # a page's sources, in order
-    )
+    __table_args__ = (Index(None, "event_id", "position", "source_id"),)  # one event's sources
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))

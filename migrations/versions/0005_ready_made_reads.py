@@ -4,7 +4,7 @@ A request becomes lookups: `events.doc` holds the event as lists return it;
 `event_order` ranks events by date; `event_keys` lists, per filter value (actor, role,
 place with everything inside, type, tag, source), its events in date order;
 `key_stats` counts them; `place_tree` says which places contain which. All are written
-by the load, in its transaction. The per-filter date indexes on `events` are replaced.
+by the load, in its transaction. The per-filter date indexes on `events`, and the link-table indexes only they served, go.
 
 These tables are filled from the YAML, not from rows already loaded, so the upgrade
 empties the loaded dataset: the next `timeline load` or `timeline serve` loads it again.
@@ -32,6 +32,21 @@ _EVENT_INDEXES = {
     "ix_events_span_class_date_start_date_end_id": ["span_class", "date_start", "date_end", "id"],
     "ix_events_id_date_start_date_end": ["id", "date_start", "date_end"],
 }
+# Link-table indexes that only the old per-request filters read.
+_LINK_INDEXES = {
+    "ix_event_actors_actor_id_role_event_id": ("event_actors", ["actor_id", "role", "event_id"]),
+    "ix_event_actors_event_id_position_actor_id_role": (
+        "event_actors",
+        ["event_id", "position", "actor_id", "role"],
+    ),
+    "ix_event_places_place_id_event_id": ("event_places", ["place_id", "event_id"]),
+    "ix_event_places_event_id_position_place_id": (
+        "event_places",
+        ["event_id", "position", "place_id"],
+    ),
+    "ix_event_tags_tag_event_id": ("event_tags", ["tag", "event_id"]),
+    "ix_citations_source_id_event_id": ("citations", ["source_id", "event_id"]),
+}
 # Children first, as the loader deletes them.
 _DATASET_TABLES = (
     "event_relations",
@@ -58,6 +73,8 @@ def upgrade() -> None:
         op.execute(f"DELETE FROM {table}")
     for name in _EVENT_INDEXES:
         op.drop_index(name, table_name="events")
+    for name, (table, _) in _LINK_INDEXES.items():
+        op.drop_index(name, table_name=table)
     op.add_column("events", sa.Column("doc", sa.Text(), nullable=False, server_default=""))
     op.add_column("events", sa.Column("facets", sa.Text(), nullable=False, server_default=""))
     op.create_table(
@@ -139,3 +156,5 @@ def downgrade() -> None:
         batch.drop_column("doc")
     for name, columns in _EVENT_INDEXES.items():
         op.create_index(name, "events", columns)
+    for name, (table, columns) in _LINK_INDEXES.items():
+        op.create_index(name, table, columns)
