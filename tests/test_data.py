@@ -134,6 +134,20 @@ def test_alias_groups_resolve_to_one_actor(dataset, spellings):
     assert len(set().union(*found)) == 1
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [["GBAO", "Gorno-Badakhshan", "Badakhshan", "Gorno-Badakhshan Autonomous Oblast"]],
+)
+def test_place_abbreviations_readers_use_find_the_place(dataset, spellings):
+    owners: dict[str, set[str]] = defaultdict(set)
+    for item in dataset.places:
+        for name in (item.record.name, *item.record.aliases):
+            owners[name_key(name)].add(item.record.id)
+    assert {frozenset(owners.get(name_key(s), set())) for s in spellings} == {
+        frozenset({"gorno-badakhshan"})
+    }
+
+
 def test_every_place_is_located_and_inside_a_country(dataset):
     places = {p.record.id: p.record for p in dataset.places}
     for place in places.values():
