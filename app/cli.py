@@ -67,7 +67,7 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
         if loaded is not None and loaded == dataset_hash(root):
             migrate(engine)
             with engine.connect() as connection:
-                # A migration may clear the hash to have the dataset loaded again (0005).
+                # A migration may clear the hash to have the dataset loaded again (0005, 0006).
                 if current_hash(connection) == loaded:
                     return LoadResult(False, loaded, int(count or 0))
     with stop_on_sigterm(), read_rows(root) as rows:
