@@ -58,9 +58,12 @@ def _tl_dates(span: Span) -> tuple[dict[str, int], dict[str, int] | None]:
         left, _, right = span.edtf.partition("/")
         first = parse_edtf(left) if left not in ("", "..") else None
         last = parse_edtf(right) if right not in ("", "..") else None
-        start = _tl_date(first, "start") if first else {"year": span.start.year}
         end = _tl_date(last, "end") if last else {"year": span.end.year}
-        return start, end
+        if first is None:
+            # Known only to precede its end: one point there (its display date says so),
+            # not a slide stretching back to the year 1.
+            return end, None
+        return _tl_date(first, "start"), end
     start = _tl_date(span, "start")
     end = _tl_date(span, "end")
     # A single day, month or year is one point on the timeline; longer spans get an end.

@@ -9,10 +9,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, text
+from sqlalchemy import Connection, Date, Engine, Table, bindparam, delete, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import models
@@ -180,12 +180,12 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
         )
     )
     year = "substr(date_start, 1, 4)" if sqlite else "to_char(date_start, 'YYYY')"
-    connection.execute(  # the year facet of the whole dataset
+    connection.execute(  # the year facet of the whole dataset; an open start has no year
         text(
             "INSERT INTO key_stats (key, events, first_rank, last_date)"
             f" SELECT 'year:' || {year}, count(*), min(rank), max(date_end) FROM event_order"
-            f" GROUP BY {year}"
-        )
+            f" WHERE date_start > :open GROUP BY {year}"
+        ).bindparams(bindparam("open", date.min, type_=Date))
     )
     if sqlite:
         connection.execute(

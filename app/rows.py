@@ -212,9 +212,11 @@ def facet_keys(event: EventRecord, lookup: Lookup) -> str:
     every place containing them, sources), as space-separated keys: facets of a filtered
     set are these, counted."""
     places = dict.fromkeys(c for p in event.places for c in lookup.containing.get(p, [p]))
+    # An event with an open start (`../2017-07-07`) has no start year to count under.
+    year = [] if event.date.startswith("..") else [f"year:{event.span.start.year:04d}"]
     keys = [
         f"type:{event.type}",
-        f"year:{event.span.start.year:04d}",
+        *year,
         *dict.fromkeys(f"actor:{a.actor}" for a in event.actors),
         *(f"place:{p}" for p in places),
         *dict.fromkeys(f"source:{c.source}" for c in event.citations),

@@ -275,7 +275,10 @@ class Facets(Schema):
 
     total: int = Field(description="Events matching the filters.", examples=[12])
     type: list[FacetValue]
-    year: list[FacetValue] = Field(description="By the year an event starts in, ascending.")
+    year: list[FacetValue] = Field(
+        description="By the year an event starts in, ascending; an event known only to "
+        "precede a date (an open start, `../2017-07-07`) has no start year and is not counted."
+    )
     actor: list[FacetValue]
     place: list[FacetValue] = Field(
         description="By place, counting events anywhere inside it: the events a `place` "

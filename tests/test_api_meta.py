@@ -101,3 +101,32 @@ def test_cors_allows_configured_origin_only(client):
         "/events", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"}
     )
     assert preflight.status_code == 200
+
+
+def test_an_open_start_has_no_start_year_in_the_facets(database_url, tmp_path):
+    """An event known only to precede a date is counted, but under no start year (the
+    year 1 would stretch every histogram back two thousand years)."""
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.factories import add_events, copy_fixture, event
+
+    root = copy_fixture(tmp_path)
+    add_events(root, event(id="2017-before-the-article", date="../2017-07-07"))
+    engine = make_engine(database_url)
+    load(engine, read_dataset(root))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        for query in ("", "?to=2017"):  # the whole dataset's counts, and a filtered set's
+            body = client.get(f"/facets{query}").json()
+            years = {y["value"]: y["count"] for y in body["year"]}
+            assert "0001" not in years and "1" not in years
+            assert sum(years.values()) == body["total"] - 1
+        listed = client.get("/events?limit=1").json()["items"][0]
+        assert (listed["id"], listed["display_date"]) == (
+            "2017-before-the-article",
+            "…–7 July 2017",
+        )

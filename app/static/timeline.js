@@ -326,7 +326,8 @@
         $("result-noun").textContent = plural(total, "event");
         $("empty").hidden = total !== 0;
         items.forEach(function (event) {
-          var year = event.start.slice(0, 4);
+          // An open start (`../2017-07-07`) has no year: such events come first, together.
+          var year = event.date.slice(0, 2) === ".." ? "Known only to precede a date" : event.start.slice(0, 4);
           if (year !== groupYear) fragment.appendChild(newGroup(year));
           group.ol.appendChild(eventItem(event));
           group.n++;
