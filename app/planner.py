@@ -358,26 +358,32 @@ def _likes(words: tuple[str, ...]) -> dict[str, str]:
     return {f"w{i}": f"% {word}%" for i, word in enumerate(words)}
 
 
-def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]]:
-    """The driver's events of span class `k` that match, in no particular order."""
-    conditions = [
-        f"d.key IN ({_names('d', len(plan.driver))})",
-        f"d.span_class = {k}",
-        f"d.rank >= :low{k}",
-    ]
-    values: dict[str, Any] = {**_numbered("d", plan.driver), f"low{k}": plan.low[k]}
+def _window_sql(
+    plan: Plan, rank: str, date_end: str, low: str, after: int | None
+) -> tuple[list[str], dict[str, Any]]:
+    """The window and the cursor as conditions on a walk's `rank` and `date_end`."""
+    conditions = [f"{rank} >= :{low}"]
+    values: dict[str, Any] = {}
     if plan.high is not None:
-        conditions.append("d.rank <= :high")
+        conditions.append(f"{rank} <= :high")
         values["high"] = plan.high
     if plan.ends_from is not None:
-        conditions.append("d.date_end >= :ends_from")
+        conditions.append(f"{date_end} >= :ends_from")
         values["ends_from"] = plan.ends_from
     if plan.ends_by is not None:
-        conditions.append("d.date_end <= :ends_by")
+        conditions.append(f"{date_end} <= :ends_by")
         values["ends_by"] = plan.ends_by
     if after is not None:
-        conditions.append("d.rank > :after" if plan.sort == "date" else "d.rank < :after")
+        conditions.append(f"{rank} > :after" if plan.sort == "date" else f"{rank} < :after")
         values["after"] = after
+    return conditions, values
+
+
+def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]]:
+    """The driver's events of span class `k` that match, in no particular order."""
+    window, values = _window_sql(plan, "d.rank", "d.date_end", f"low{k}", after)
+    conditions = [f"d.key IN ({_names('d', len(plan.driver))})", f"d.span_class = {k}", *window]
+    values |= {**_numbered("d", plan.driver), f"low{k}": plan.low[k]}
     tests, test_values = _tests_sql(plan, "d.rank", "d.span_class")
     distinct = "DISTINCT " if len(plan.driver) > 1 else ""
     sql = f"SELECT {distinct}d.rank AS rank FROM event_keys d WHERE " + " AND ".join(
@@ -393,20 +399,8 @@ def _text_walk(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
     # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
     # the index skip to the window.
     rank = "f.rowid" if fts else "o.rank"
-    values: dict[str, Any] = {"low": min(plan.low)}
-    conditions = [f"{rank} >= :low"]
-    if plan.high is not None:
-        conditions.append(f"{rank} <= :high")
-        values["high"] = plan.high
-    if plan.ends_from is not None:
-        conditions.append("o.date_end >= :ends_from")
-        values["ends_from"] = plan.ends_from
-    if plan.ends_by is not None:
-        conditions.append("o.date_end <= :ends_by")
-        values["ends_by"] = plan.ends_by
-    if after is not None:
-        conditions.append(f"{rank} > :after" if plan.sort == "date" else f"{rank} < :after")
-        values["after"] = after
+    conditions, values = _window_sql(plan, rank, "o.date_end", "low", after)
+    values["low"] = min(plan.low)
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
