@@ -60,9 +60,9 @@ def _tl_dates(span: Span) -> tuple[dict[str, int], dict[str, int] | None]:
         last = parse_edtf(right) if right not in ("", "..") else None
         end = _tl_date(last, "end") if last else {"year": span.end.year}
         if first is None:
-            # Known only to precede its end: one point there (its display date says so),
-            # not a slide stretching back to the year 1.
-            return end, None
+            # Known only to precede its end: a point in the end's year (its display date
+            # says "…–7 July 2017"), neither a slide from the year 1 nor an invented day.
+            return {"year": span.end.year}, None
         return _tl_date(first, "start"), end
     start = _tl_date(span, "start")
     end = _tl_date(span, "end")

@@ -65,7 +65,7 @@ def slide(edtf: str, **overrides):
         ("2002-11~", {"year": 2002, "month": 11}, None, "c. November 2002"),
         ("2014?", {"year": 2014}, None, "2014?"),
         # Known only to precede its end: a point there, not a slide from the year 1.
-        ("../2017-07-07", {"year": 2017, "month": 7, "day": 7}, None, "…–7 July 2017"),
+        ("../2017-07-07", {"year": 2017}, None, "…–7 July 2017"),
         ("201X", {"year": 2010}, {"year": 2019}, "2010s"),
     ],
 )
