@@ -37,31 +37,6 @@ _DESCRIPTIONS = {
     "GroupBy": "Rows of a TimelineJS timeline: `none` (one row), or by type, actor or place.",
     "ChangeKind": "What a load did to an event: `added`, `changed` or `removed`.",
 }
-# String fields of response models that always hold one of a vocabulary's values (the
-# loader refuses anything else); the models keep `str`, the document says which values.
-_FIELDS = ("kind", "type", "precision")
-
-
-def _field_enum(schema: str, field: str) -> str:
-    if field == "kind":
-        return "ActorKind" if "Actor" in schema else "PlaceKind"
-    return "EventType" if field == "type" else "Precision"
-
-
-_FIELD_SCHEMAS = (
-    "ActorRef",
-    "EventActor",
-    "ActorSummary",
-    "ActorDetail",
-    "PlaceRef",
-    "EventPlace",
-    "PlaceSummary",
-    "PlaceDetail",
-    "EventSummary",
-    "EventDetail",
-    "RelatedEvent",
-)
-
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 _STATUSES: dict[str, str] = {
     "304": "Not Modified: the `If-None-Match` ETag is still current; no body.",
@@ -132,16 +107,6 @@ def _declare_statuses(path: str, operation: dict[str, Any]) -> None:
         }
 
 
-def _field_enums(schemas: dict[str, Any]) -> None:
-    for name in _FIELD_SCHEMAS:
-        properties = schemas.get(name, {}).get("properties", {})
-        for field in _FIELDS:
-            prop = properties.get(field)
-            if isinstance(prop, dict) and prop.get("type") == "string" and "enum" not in prop:
-                kept = {k: v for k, v in prop.items() if k in ("description", "examples")}
-                properties[field] = {**_ref(_field_enum(name, field)), **kept}
-
-
 def finish(spec: dict[str, Any]) -> dict[str, Any]:
     """Shared enums, every status, array examples, servers, license and no security."""
     components = spec.setdefault("components", {})
@@ -151,7 +116,6 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
     by_values = {frozenset(values): name for name, values in ENUMS.items()}
     spec["paths"] = _share_enums(spec.get("paths", {}), by_values)
     components["schemas"] = schemas = _share_enums(schemas, by_values)
-    _field_enums(schemas)
     for name, values in ENUMS.items():
         schemas[name] = {
             "type": "string",
