@@ -17,10 +17,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app import models
 from app.dates import SPAN_CLASS_DAYS
 from app.errors import InvalidParameter
 from app.prepared import fetch, statement
@@ -83,6 +82,7 @@ class Plan:
     high: int | None = None
     ends_from: date | None = None  # overlap: the event ends on or after this day
     ends_by: date | None = None  # within: the event ends on or before this day
+    ended_before: int = 0  # overlap: how many events end before the window starts
     total: int | None = None  # exact, known without counting
     sort: Sort = "date"
     dialect: str = "sqlite"
@@ -108,34 +108,35 @@ def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, .
     A value equal to a whole name matches only that; otherwise names containing it as
     whole words ('Rahmon' -> 'Emomali Rahmon'). A value matching nothing is refused with
     the closest names."""
-    return _resolve(session, "actor", models.ActorName, models.ActorName.actor_id, values)
+    return _resolve(session, "actor", "actor_names", "actor_id", values)
 
 
 def resolve_place_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
     """Place ids a client's values name, by id, name or alias (everything inside is
     matched by the place's key)."""
-    return _resolve(session, "place", models.PlaceName, models.PlaceName.place_id, values)
+    return _resolve(session, "place", "place_names", "place_id", values)
 
 
 def _resolve(
-    session: Session, parameter: str, names: Any, owner: Any, values: tuple[str, ...]
+    session: Session, parameter: str, table: str, owner: str, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for value in values:
         key = name_key(value)
-        ids = set(session.scalars(select(owner).where(owner == value.strip())))
+        # The id as written, or a whole name's key: both are index lookups.
+        exact = f"SELECT {owner} FROM {table} WHERE {owner} = :value"
+        keys = {"key": key} if key else {}
         if key:
-            ids |= set(session.scalars(select(owner).where(names.key == key)))
+            exact += f" UNION SELECT {owner} FROM {table} WHERE key = :key"
+        ids = {row[0] for row in run(session, exact, value=value.strip(), **keys)}
         if not ids and key:
-            padded = " " + names.key + " "
-            ids = set(
-                session.scalars(
-                    select(owner).where(padded.contains(f" {key} ", autoescape=True)).distinct()
-                )
-            )
+            # Keys are lowercase ASCII words, so the pattern needs no escaping.
+            words = f"SELECT DISTINCT {owner} FROM {table} WHERE ' ' || key || ' ' LIKE :words"
+            ids = {row[0] for row in run(session, words, words=f"% {key} %")}
         if not ids:
             # Names before aliases, so each suggestion shows its owner's own name.
-            spellings = list(session.scalars(select(names.name).order_by(names.is_alias, names.id)))
+            names = run(session, f"SELECT name FROM {table} ORDER BY is_alias, id")
+            spellings = [str(row[0]) for row in names]
             raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
         found |= dict.fromkeys(sorted(ids))
     return tuple(found)
@@ -216,13 +217,14 @@ def plan_events(
         if not words:
             raise InvalidParameter("q", "contains no letters or digits to search for")
 
-    sizes = [_group_size(session, group) for group in groups]
+    stats = _key_stats(session, {key for group in groups for key in group})
+    sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
     if any(size == 0 for size in sizes):
         return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
     base = Plan("keys", sort=filters.sort, dialect=dialect, thresholds=thresholds)
-    plan = _with_window(session, base, filters)
+    plan = _with_window(session, base, filters, stats.get(_LONGEST, 0))
     if not groups:
-        groups, sizes = [("*",)], [_event_count(session)]
+        groups, sizes = [("*",)], [stats["*"]]
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
@@ -234,7 +236,7 @@ def plan_events(
             strategy, tests = "text", tuple(groups[i] for i in order if groups[i] != ("*",))
     total = None
     if strategy == "keys" and not tests and not words:
-        total = _exact_total(session, plan, driver, sizes[order[0]], filters)
+        total = _exact_total(plan, driver, sizes[order[0]], filters)
     return replace(
         plan,
         strategy=strategy,
@@ -245,57 +247,75 @@ def plan_events(
     )
 
 
-def _group_size(session: Session, keys: tuple[str, ...]) -> int:
-    """At most how many events have any of `keys` (each key's count, added up)."""
-    return _scalar(
+_LONGEST = ""  # not a key: `_key_stats` reports the longest event's span under it
+
+
+def _key_stats(session: Session, keys: set[str]) -> dict[str, int]:
+    """How many events have each of `keys` (0 if none), with every event's count under
+    `*` and the longest span in days under `_LONGEST`: one round trip for the plan."""
+    wanted = tuple(sorted(keys | {"*"}))
+    rows = run(
         session,
-        f"SELECT sum(events) FROM key_stats WHERE key IN ({_names('k', len(keys))})",
-        0,
-        **_numbered("k", keys),
+        f"SELECT key, events FROM key_stats WHERE key IN ({_names('k', len(wanted))})"
+        " UNION ALL SELECT '', max_span_days FROM dataset_meta",
+        **_numbered("k", wanted),
     )
+    return {key: 0 for key in wanted} | {str(key): int(n or 0) for key, n in rows}
 
 
-def _event_count(session: Session) -> int:
-    return _scalar(session, "SELECT events FROM key_stats WHERE key = '*'", 0)
-
-
+# Rank lookups on event_order's (date_start, date_end, event_id) and (date_end, end_rank)
+# indexes; `_with_window` asks the ones it needs in one statement.
 _LAST_STARTING_BY = (
-    "SELECT rank FROM event_order WHERE date_start <= :day"
+    "SELECT rank FROM event_order WHERE date_start <= :{day}"
     " ORDER BY date_start DESC, date_end DESC, event_id DESC LIMIT 1"
 )
 _FIRST_STARTING_FROM = (
-    "SELECT rank FROM event_order WHERE date_start >= :day"
+    "SELECT rank FROM event_order WHERE date_start >= :{day}"
     " ORDER BY date_start, date_end, event_id LIMIT 1"
 )
 _ENDED_BEFORE = (
-    "SELECT end_rank FROM event_order WHERE date_end < :day"
+    "SELECT end_rank FROM event_order WHERE date_end < :{day}"
     " ORDER BY date_end DESC, end_rank DESC LIMIT 1"
 )
 
 
-def _with_window(session: Session, plan: Plan, filters: EventFilters) -> Plan:
+def _with_window(session: Session, plan: Plan, filters: EventFilters, longest: int) -> Plan:
     """The window as rank bounds: events are ranked by start, so "starts by T" is a rank
     prefix, and an event of span class k overlapping a window starting on F starts no
-    earlier than F minus that class's longest span."""
+    earlier than F minus that class's longest span. Also how many events ended before F,
+    which makes a window's total two lookups (see `_exact_total`)."""
     start, end = filters.window_start, filters.window_end
-    high = None if end is None else _scalar(session, _LAST_STARTING_BY, 0, day=end)
-    low: tuple[int, ...] = plan.low
-    ends_from = ends_by = None
+    lookups: dict[str, str] = {}
+    days: dict[str, date] = {}
+    if end is not None:
+        lookups["high"], days["end"] = _LAST_STARTING_BY.format(day="end"), end
     if start is not None:
         if filters.match == "within":
-            first = _scalar(session, _FIRST_STARTING_FROM, 1 << 62, day=start)
-            low = tuple(first for _ in CLASSES)
+            lookups["low"], days["start"] = _FIRST_STARTING_FROM.format(day="start"), start
         else:
-            longest = _scalar(session, "SELECT max_span_days FROM dataset_meta", 0)
             spans = (*SPAN_CLASS_DAYS, max(longest, SPAN_CLASS_DAYS[-1]))
-            low = tuple(
-                _scalar(session, _FIRST_STARTING_FROM, 1 << 62, day=_days_before(start, days))
-                for days in spans
-            )
-            ends_from = start
-    if filters.match == "within" and end is not None:
-        ends_by = end
-    return replace(plan, low=low, high=high, ends_from=ends_from, ends_by=ends_by)
+            for k, span in enumerate(spans):
+                lookups[f"low{k}"] = _FIRST_STARTING_FROM.format(day=f"from{k}")
+                days[f"from{k}"] = _days_before(start, span)
+            lookups["ended"], days["start"] = _ENDED_BEFORE.format(day="start"), start
+    if not lookups:
+        return plan
+    columns = ", ".join(f"({sql}) AS {name}" for name, sql in lookups.items())
+    found = dict(zip(lookups, run(session, f"SELECT {columns}", **days)[0], strict=True))
+    high = None if end is None else int(found["high"] or 0)
+    if start is None:
+        return replace(plan, high=high, ends_by=end if filters.match == "within" else None)
+    if filters.match == "within":
+        first = _rank(found["low"])
+        return replace(plan, low=tuple(first for _ in CLASSES), high=high, ends_by=end)
+    low = tuple(_rank(found[f"low{k}"]) for k in CLASSES)
+    ended = int(found["ended"] or 0)
+    return replace(plan, low=low, high=high, ends_from=start, ended_before=ended)
+
+
+def _rank(value: Any) -> int:
+    """A first rank looked up, or one past every rank when no event qualifies."""
+    return 1 << 62 if value is None else int(value)
 
 
 def _days_before(day: date, days: int) -> date:
@@ -303,7 +323,7 @@ def _days_before(day: date, days: int) -> date:
 
 
 def _exact_total(
-    session: Session, plan: Plan, driver: tuple[str, ...], size: int, filters: EventFilters
+    plan: Plan, driver: tuple[str, ...], size: int, filters: EventFilters
 ) -> int | None:
     """The total without counting, where lookups give it: one key and no window is its
     count; all events in an overlap window are those starting by its end less those
@@ -313,10 +333,7 @@ def _exact_total(
         return size
     if driver == ("*",) and filters.match == "overlap":
         started = size if plan.high is None else plan.high
-        ended = 0
-        if filters.window_start is not None:
-            ended = _scalar(session, _ENDED_BEFORE, 0, day=filters.window_start)
-        return max(started - ended, 0)
+        return max(started - plan.ended_before, 0)
     return None
 
 
