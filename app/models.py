@@ -58,13 +58,15 @@ class Source(Base):
 
 class Actor(Base):
     __tablename__ = "actors"
+    # A page of /actors, of all or of one kind, is a walk along one of these in list order.
+    __table_args__ = (Index(None, "sort_key", "id"), Index(None, "kind", "sort_key", "id"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(String(100))
-    sort_key: Mapped[str] = mapped_column(Text, index=True)
+    sort_key: Mapped[str] = mapped_column(Text)
 
 
 class ActorName(Base):
@@ -82,17 +84,23 @@ class ActorName(Base):
 
 class Place(Base):
     __tablename__ = "places"
+    # Pages of /places: all, of one kind, or directly inside one place, in list order.
+    __table_args__ = (
+        Index(None, "sort_key", "id"),
+        Index(None, "kind", "sort_key", "id"),
+        Index(None, "parent_id", "sort_key", "id"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20), index=True)
-    parent_id: Mapped[str | None] = mapped_column(ForeignKey("places.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("places.id"))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     # Materialized ancestry, "/tajikistan/gorno-badakhshan/khorog/": a subtree is a prefix.
     path: Mapped[str] = mapped_column(String(2000), index=True)
     depth: Mapped[int] = mapped_column(Integer)
-    sort_key: Mapped[str] = mapped_column(Text, index=True)
+    sort_key: Mapped[str] = mapped_column(Text)
 
 
 class PlaceName(Base):

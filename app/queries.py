@@ -1,26 +1,20 @@
-"""Reading what the load made ready: event documents by rank, one event in full, and the
-small directory lists. No web framework here; filters are planned in `app.planner`."""
+"""Reading what the load made ready: event documents by rank, and one event in full. No
+web framework here; filters are planned in `app.planner`, directories are `app.directory`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import date
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from app import models
-from app.errors import InvalidParameter, NotFound
+from app.errors import NotFound
 from app.planner import Plan, cursor_rank, encode_cursor, page_ranks, run
 from app.prepared import iso
 from app.schemas import EventDetail, EventSummary
-from app.text import name_key
 
 
 def _docs(session: Session, ranks: list[int]) -> list[tuple[int, str, str, str, str]]:
@@ -183,80 +177,3 @@ def places_inside(session: Session, place_ids: Sequence[str]) -> set[str]:
         **{f"p{i}": p for i, p in enumerate(place_ids)},
     )
     return {str(row[0]) for row in rows}
-
-
-# --- actors, places and sources --------------------------------------------------------
-
-
-def key_stats(
-    session: Session, keys: Sequence[str]
-) -> dict[str, tuple[int, date | None, date | None]]:
-    """Each key's event count and first and last dates, from what the load counted."""
-    if not keys:
-        return {}
-    names = ", ".join(f":k{i}" for i in range(len(keys)))
-    rows = run(
-        session,
-        "SELECT s.key, s.events, o.date_start, s.last_date FROM key_stats s"
-        f" JOIN event_order o ON o.rank = s.first_rank WHERE s.key IN ({names})",
-        **{f"k{i}": key for i, key in enumerate(keys)},
-    )
-    return {
-        str(k): (int(n), date.fromisoformat(iso(first)), date.fromisoformat(iso(last)))
-        for k, n, first, last in rows
-    }
-
-
-def encode_offset(offset: int) -> str:
-    """An opaque cursor for the small directory lists (actors, places, sources)."""
-    raw = json.dumps({"offset": offset}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_offset(cursor: str | None) -> int:
-    """The offset a directory cursor names; `InvalidParameter('cursor')` otherwise."""
-    if not cursor:
-        return 0
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        offset = payload["offset"]
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValueError(offset)
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
-        raise InvalidParameter(
-            "cursor", "not a cursor this API issued; use next_cursor from a response"
-        ) from None
-    return offset
-
-
-def names_by_owner(
-    session: Session, names: Any, owner: Any, ids: Sequence[str]
-) -> dict[str, list[str]]:
-    """Aliases (every name but the primary one and the id) of the given owners."""
-    result: dict[str, list[str]] = defaultdict(list)
-    if not ids:
-        return result
-    for owner_id, name in session.execute(
-        select(owner, names.name)
-        .where(owner.in_(list(ids)), names.is_alias.is_(True))
-        .order_by(names.id)
-    ):
-        if name != owner_id:
-            result[owner_id].append(name)
-    return result
-
-
-def name_filter(names: Any, owner: Any, id_column: Any, q: str) -> ColumnElement[bool]:
-    """Owners (by `id_column`) with a name or alias containing the keyed `q`."""
-    key = name_key(q)
-    if not key:
-        raise InvalidParameter("q", "contains no letters or digits to search for")
-    condition: ColumnElement[bool] = id_column.in_(
-        select(owner).where(names.key.contains(key, autoescape=True))
-    )
-    return condition
-
-
-def dataset_hash(session: Session) -> str | None:
-    """The hash of the dataset this session's transaction reads."""
-    return session.scalar(select(models.DatasetMeta.dataset_hash).where(models.DatasetMeta.id == 1))
