@@ -13,6 +13,7 @@ import base64
 import binascii
 import difflib
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -59,9 +60,18 @@ class Thresholds:
     # Counts stop here and say so (`total_exact: false`): counting millions of matches
     # would cost more than the page.
     count_limit: int = 10_000
-    # Words matching at most this many events drive the walk (their matches, in date
-    # order); commoner words are tested on the events a key or the dates give.
+    # With words, each match counted is a read of the full-text index or a text tested:
+    # counts stop sooner.
+    words_count_limit: int = 1_000
+    # With other filters, words matching at most this many events (and fewer than the
+    # smallest filter value's) drive the walk: their matches, in date order; commoner
+    # words are tested on that value's events. Words alone always drive it where the
+    # full-text index can (SQLite). 0 turns the full-text walk off.
     text_drive: int = 20_000
+    # Matches of the words starting before an overlap window (back to the longest event's
+    # span) that the full-text index reads to find those overlapping it; with more, those
+    # events are walked by date with their words tested.
+    earlier_text: int = 500
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,10 @@ class Plan:
     ends_from: date | None = None  # overlap: the event ends on or after this day
     ends_by: date | None = None  # within: the event ends on or before this day
     ended_before: int = 0  # overlap: how many events end before the window starts
+    first: int | None = None  # overlap: the first rank starting in the window
+    # text: events starting before the window are found by the full-text index (few
+    # matches there) rather than walked as keys with their words tested (many).
+    earlier_by_text: bool = True
     total: int | None = None  # exact, known without counting
     sort: Sort = "date"
     dialect: str = "sqlite"
@@ -228,12 +242,20 @@ def plan_events(
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
-    if words:
-        matches = _text_matches(session, plan, words, thresholds.text_drive + 1)
+    indexed = dialect == "sqlite" and any(len(w) > 1 for w in words)
+    if words and driver == ("*",) and indexed and thresholds.text_drive > 0:
+        # Only words and dates: the full-text index walks the window's matches in date
+        # order, however common the words (a walk along the dates would test them all).
+        strategy = "text"
+    elif words:
+        cap = min(thresholds.text_drive, sizes[order[0]])
+        matches = _text_matches(session, plan, words, cap + 1)
         if matches == 0:
             return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
-        if matches <= min(thresholds.text_drive, sizes[order[0]]):
+        if matches <= cap:
             strategy, tests = "text", tuple(groups[i] for i in order if groups[i] != ("*",))
+    if strategy == "text":
+        plan = replace(plan, earlier_by_text=_few_earlier(session, plan, words, thresholds))
     total = None
     if strategy == "keys" and not tests and not words:
         total = _exact_total(plan, driver, sizes[order[0]], filters)
@@ -297,6 +319,7 @@ def _with_window(session: Session, plan: Plan, filters: EventFilters, longest: i
             for k, span in enumerate(spans):
                 lookups[f"low{k}"] = _FIRST_STARTING_FROM.format(day=f"from{k}")
                 days[f"from{k}"] = _days_before(start, span)
+            lookups["first"] = _FIRST_STARTING_FROM.format(day="start")
             lookups["ended"], days["start"] = _ENDED_BEFORE.format(day="start"), start
     if not lookups:
         return plan
@@ -310,7 +333,8 @@ def _with_window(session: Session, plan: Plan, filters: EventFilters, longest: i
         return replace(plan, low=tuple(first for _ in CLASSES), high=high, ends_by=end)
     low = tuple(_rank(found[f"low{k}"]) for k in CLASSES)
     ended = int(found["ended"] or 0)
-    return replace(plan, low=low, high=high, ends_from=start, ended_before=ended)
+    first = _rank(found["first"])
+    return replace(plan, low=low, high=high, ends_from=start, ended_before=ended, first=first)
 
 
 def _rank(value: Any) -> int:
@@ -409,15 +433,54 @@ def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]
     return sql, values | test_values
 
 
-def _text_walk(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
-    """The events containing every word (found by the full-text index), that match."""
+def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """The events containing every word, that match.
+
+    Events starting inside an overlap window all overlap it: the full-text index walks
+    their matches from the window's first rank (`plan.first`). Those starting before it
+    overlap it only if they last long enough, which the index cannot tell: they are
+    walked as keys (of each span class, from its bound, ends first, then the words), since
+    a walk of the index from the earliest bound would read every earlier match first.
+    """
+    if plan.first is None:
+        return [_text_arm(plan, after, plan.low[0])]
+    arms = [_text_arm(plan, after, plan.first)]
+    if plan.ends_from is None or plan.first <= 1:
+        return arms
+    if plan.earlier_by_text:
+        for k in CLASSES:
+            arm, values = _text_arm(plan, after, plan.low[k], k)
+            arms.append(_prefixed(f"b{k}", f"{arm} AND o.span_class = {k}", values))
+        return arms
+    driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
+    before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
+    return arms + [_prefixed("b", *_key_arm(before, k, after)) for k in CLASSES]
+
+
+def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """An arm with its parameters renamed, to sit beside arms that use the same names."""
+    renamed = re.sub(r":(\w+)", lambda m: f":{prefix}{m.group(1)}", sql)
+    return renamed, {f"{prefix}{name}": value for name, value in values.items()}
+
+
+def _text_arm(
+    plan: Plan, after: int | None, low: int, before: int | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The events from rank `low` containing every word (found by the full-text index),
+    that meet the window's end and the other filters, in no particular order. With
+    `before` (a span class): only those starting before the window, which must end in it.
+    """
     indexed = [w for w in plan.words if len(w) >= 2]  # a trigram needs " " and 2 more
     fts = plan.dialect == "sqlite" and bool(indexed)
     # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
     # the index skip to the window.
     rank = "f.rowid" if fts else "o.rank"
-    conditions, values = _window_sql(plan, rank, "o.date_end", "low", after)
-    values["low"] = min(plan.low)
+    if before is None:  # from the window's first rank: every event ends in it
+        window = replace(plan, ends_from=None)
+    else:
+        window = replace(plan, high=(plan.first or 1) - 1)
+    conditions, values = _window_sql(window, rank, "o.date_end", "tlow", after)
+    values["tlow"] = low
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
@@ -427,7 +490,9 @@ def _text_walk(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
     events = " JOIN events e ON e.id = o.event_id" if unindexed else ""
     if fts:
         values["phrase"] = " AND ".join(f'" {w}"' for w in indexed)  # words are [a-z0-9]
-        source = "events_fts f JOIN event_order o ON o.rank = f.rowid"
+        # The date order's row only when a condition reads it.
+        joined = events or plan.tests or plan.ends_by is not None or before is not None
+        source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
         conditions.insert(0, "events_fts MATCH :phrase")
     else:
         source = "event_order o"
@@ -435,17 +500,19 @@ def _text_walk(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
     return sql, values
 
 
+def _arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
+    if plan.strategy == "text":
+        return _text_arms(plan, after)
+    return [_key_arm(plan, k, after) for k in CLASSES]
+
+
 def matching_sql(plan: Plan, after: int | None = None) -> tuple[str, dict[str, Any]]:
     """SQL selecting every matching event's `rank`, unordered (facets, counts, feeds)."""
-    if plan.strategy == "text":
-        return _text_walk(plan, after)
-    arms: list[str] = []
+    arms = _arms(plan, after)
     values: dict[str, Any] = {}
-    for k in CLASSES:
-        sql, arm_values = _key_arm(plan, k, after)
-        arms.append(sql)
+    for _, arm_values in arms:
         values |= arm_values
-    return " UNION ALL ".join(arms), values
+    return " UNION ALL ".join(sql for sql, _ in arms), values
 
 
 def page_ranks(session: Session, plan: Plan, size: int, after: int | None) -> list[int]:
@@ -453,17 +520,13 @@ def page_ranks(session: Session, plan: Plan, size: int, after: int | None) -> li
     if plan.strategy == "nothing" or size <= 0:
         return []
     direction = "" if plan.sort == "date" else " DESC"
-    if plan.strategy == "text":
-        sql, values = _text_walk(plan, after)
-        sql = f"{sql} ORDER BY 1{direction} LIMIT :size"
-    else:
-        arms, values = [], {}
-        for k in CLASSES:
-            arm, arm_values = _key_arm(plan, k, after)
-            # Each class's first page, then the first of those.
-            arms.append(f"SELECT rank FROM ({arm} ORDER BY rank{direction} LIMIT :size) AS a{k}")
-            values |= arm_values
-        sql = " UNION ALL ".join(arms) + f" ORDER BY rank{direction} LIMIT :size"
+    selects: list[str] = []
+    values: dict[str, Any] = {}
+    for n, (arm, arm_values) in enumerate(_arms(plan, after)):
+        # Each walk's first page, then the first of those.
+        selects.append(f"SELECT rank FROM ({arm} ORDER BY rank{direction} LIMIT :size) AS a{n}")
+        values |= arm_values
+    sql = " UNION ALL ".join(selects) + f" ORDER BY rank{direction} LIMIT :size"
     return [int(row[0]) for row in run(session, sql, **values, size=size)]
 
 
@@ -473,7 +536,8 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
         return 0, True
     if plan.total is not None:
         return plan.total, True
-    limit = plan.thresholds.count_limit
+    limits = plan.thresholds
+    limit = limits.words_count_limit if plan.words else limits.count_limit
     sql, values = matching_sql(plan)
     total = _scalar(
         session, f"SELECT count(*) FROM ({sql} LIMIT :limit) AS m", 0, **values, limit=limit + 1
@@ -481,10 +545,23 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
     return min(total, limit), total <= limit
 
 
+def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: Thresholds) -> bool:
+    """Whether the words match few enough events starting before an overlap window (and
+    after its earliest bound) for the full-text index to find those that overlap it."""
+    if plan.dialect != "sqlite" or plan.first is None or plan.ends_from is None:
+        return False
+    earlier = replace(plan, strategy="text", tests=(), words=words, high=plan.first - 1)
+    sql, values = _text_arm(earlier, None, min(plan.low))
+    cap = limits.earlier_text
+    return (
+        _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap + 1)
+        <= cap
+    )
+
+
 def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:
-    """How many events (up to `cap`) contain every word, within the window's ranks."""
-    probe = replace(plan, strategy="text", tests=(), words=words)
-    sql, values = _text_walk(probe, None)
+    """How many events (up to `cap`) contain every word and meet the window."""
+    sql, values = matching_sql(replace(plan, strategy="text", tests=(), words=words))
     return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
 
 

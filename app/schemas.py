@@ -194,8 +194,8 @@ class Page(Schema, Generic[T]):
 
     items: list[T]
     total: int = Field(
-        description="How many results match over all pages; counting stops at 10,000 "
-        "(then `total_exact` is false).",
+        description="How many results match over all pages; counting stops at 10,000, or "
+        "at 1,000 with `q` (then `total_exact` is false).",
         examples=[1],
     )
     total_exact: bool = Field(

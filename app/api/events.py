@@ -27,7 +27,10 @@ def event_page(
     """A page of the events `filters` match: shared by /events and the /…/{id}/events lists."""
     plan = plan_events(session, filters)
     docs, next_cursor = page_documents(session, plan, limit, cursor)
-    total, exact = count_matches(session, plan)
+    if cursor is None and next_cursor is None:  # one page holds every match
+        total, exact = len(docs), True
+    else:
+        total, exact = count_matches(session, plan)
     return Response(page_body(docs, total, exact, next_cursor), media_type="application/json")
 
 
