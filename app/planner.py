@@ -436,25 +436,20 @@ def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]
 def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
     """The events containing every word, that match.
 
-    Events starting inside an overlap window all overlap it: the full-text index walks
-    their matches from the window's first rank (`plan.first`). Those starting before it
-    overlap it only if they last long enough, which the index cannot tell: they are
-    walked as keys (of each span class, from its bound, ends first, then the words), since
-    a walk of the index from the earliest bound would read every earlier match first.
+    The full-text index walks the words' matches from the window's earliest bound,
+    testing each one's end, unless the words match many events starting before an
+    overlap window (see `_few_earlier`): then it walks them from the window's first rank
+    (`plan.first`), where every event overlaps it, and the events starting before it are
+    walked by date (each span class from its bound, ends first, then the words).
     """
-    if plan.first is None:
-        return [_text_arm(plan, after, plan.low[0])]
-    arms = [_text_arm(plan, after, plan.first)]
-    if plan.ends_from is None or plan.first <= 1:
-        return arms
-    if plan.earlier_by_text:
-        for k in CLASSES:
-            arm, values = _text_arm(plan, after, plan.low[k], k)
-            arms.append(_prefixed(f"b{k}", f"{arm} AND o.span_class = {k}", values))
-        return arms
-    driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
-    before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
-    return arms + [_prefixed("b", *_key_arm(before, k, after)) for k in CLASSES]
+    if plan.first is None or plan.ends_from is None or plan.earlier_by_text:
+        return [_text_arm(plan, after, min(plan.low))]
+    arms = [_text_arm(replace(plan, ends_from=None), after, plan.first)]
+    if plan.first > 1:
+        driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
+        before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
+        arms += [_prefixed("b", *_key_arm(before, k, after)) for k in CLASSES]
+    return arms
 
 
 def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -463,23 +458,15 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
     return renamed, {f"{prefix}{name}": value for name, value in values.items()}
 
 
-def _text_arm(
-    plan: Plan, after: int | None, low: int, before: int | None = None
-) -> tuple[str, dict[str, Any]]:
+def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
     """The events from rank `low` containing every word (found by the full-text index),
-    that meet the window's end and the other filters, in no particular order. With
-    `before` (a span class): only those starting before the window, which must end in it.
-    """
+    that meet the window and the other filters, in no particular order."""
     indexed = [w for w in plan.words if len(w) >= 2]  # a trigram needs " " and 2 more
     fts = plan.dialect == "sqlite" and bool(indexed)
     # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
     # the index skip to the window.
     rank = "f.rowid" if fts else "o.rank"
-    if before is None:  # from the window's first rank: every event ends in it
-        window = replace(plan, ends_from=None)
-    else:
-        window = replace(plan, high=(plan.first or 1) - 1)
-    conditions, values = _window_sql(window, rank, "o.date_end", "tlow", after)
+    conditions, values = _window_sql(plan, rank, "o.date_end", "tlow", after)
     values["tlow"] = low
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
@@ -491,7 +478,8 @@ def _text_arm(
     if fts:
         values["phrase"] = " AND ".join(f'" {w}"' for w in indexed)  # words are [a-z0-9]
         # The date order's row only when a condition reads it.
-        joined = events or plan.tests or plan.ends_by is not None or before is not None
+        ends = plan.ends_from is not None or plan.ends_by is not None
+        joined = events or plan.tests or ends
         source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
         conditions.insert(0, "events_fts MATCH :phrase")
     else:
@@ -550,7 +538,10 @@ def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: T
     after its earliest bound) for the full-text index to find those that overlap it."""
     if plan.dialect != "sqlite" or plan.first is None or plan.ends_from is None:
         return False
-    earlier = replace(plan, strategy="text", tests=(), words=words, high=plan.first - 1)
+    # Every match the walk from the earliest bound reads before the window, ends or not.
+    earlier = replace(
+        plan, strategy="text", tests=(), words=words, high=plan.first - 1, ends_from=None
+    )
     sql, values = _text_arm(earlier, None, min(plan.low))
     cap = limits.earlier_text
     return (
