@@ -133,6 +133,8 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     connection.execute(text("ANALYZE"))  # fresh statistics for the query planner
 
 
+FTS_PENDING_BYTES = 64 << 20
+
 # What each filter value matches (see models.EventKey), each kind of key as one SELECT of
 # (key, event id); a place also matches the events of every place inside it.
 _KEYS = (
@@ -188,6 +190,12 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
         ).bindparams(bindparam("open", date.min, type_=Date))
     )
     if sqlite:
+        # Terms pending in memory before the index writes a segment: the default (1 MB)
+        # writes hundreds of small segments at a million events, merged over and over.
+        connection.execute(
+            text("INSERT INTO events_fts(events_fts, rank) VALUES('hashsize', :size)"),
+            {"size": FTS_PENDING_BYTES},
+        )
         connection.execute(
             text(
                 # In rank order: the index flushes its pending terms whenever a row id
