@@ -26,7 +26,7 @@ from app.dataset import (
     PlaceRecord,
     SourceRecord,
 )
-from app.dates import date_label, parse_edtf, span_class
+from app.dates import Span, date_label, parse_edtf, span_class
 from app.schemas import ActorItem, PlaceItem
 from app.text import fold, name_key, text_key
 from app.versions import content_hash
@@ -189,13 +189,13 @@ def _containing(place_id: str, parents: dict[str, str | None]) -> list[str]:
     return chain
 
 
-def facet_keys(event: EventRecord, lookup: Lookup) -> str:
+def facet_keys(event: EventRecord, span: Span, lookup: Lookup) -> str:
     """The facet values an event counts towards (type, start year, actors, places with
     every place containing them, sources), as space-separated keys: facets of a filtered
     set are these, counted."""
     places = dict.fromkeys(c for p in event.places for c in lookup.containing.get(p, [p]))
     # An event with an open start (`../2017-07-07`) has no start year to count under.
-    year = [] if event.date.startswith("..") else [f"year:{event.span.start.year:04d}"]
+    year = [] if event.date.startswith("..") else [f"year:{span.start.year:04d}"]
     keys = [
         f"type:{event.type}",
         *year,
@@ -353,10 +353,9 @@ def _names(
                 yield record.id, spelling, key, is_alias
 
 
-def event_document(event: EventRecord, lookup: Lookup) -> dict[str, Any]:
-    """The event as lists and feeds return it (`EventSummary`), from its record; the
-    versions it was added and changed in are added as it is read."""
-    span = event.span
+def event_document(event: EventRecord, span: Span, lookup: Lookup) -> dict[str, Any]:
+    """The event as lists and feeds return it (`EventSummary`), from its record and its
+    span; the versions it was added and changed in are added as it is read."""
     actors: list[ActorItem] = []
     for ref in event.actors:
         # An unknown reference is reported by the checks; the load never stores it.
@@ -412,8 +411,8 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 event.summary,
                 event.notes,
                 search_text(texts),
-                to_json(event_document(event, lookup)).decode(),
-                facet_keys(event, lookup),
+                to_json(event_document(event, span, lookup)).decode(),
+                facet_keys(event, span, lookup),
                 content_hash(event),
             )
         )
