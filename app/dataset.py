@@ -1,8 +1,8 @@
 """The dataset's records: what each YAML file may hold, validated entry by entry.
 
 Pydantic models (`extra="forbid"`) with the limits of the database columns, and `Dataset`:
-a whole dataset of them, each with where it was read. Reading a directory and the checks
-across records are `app.reader`'s; nothing here reads a file or touches a database.
+a whole dataset of them, each with where it was read. Reading a directory is `app.reader`'s
+job, the checks across records `app.checks`'; nothing here touches a database.
 """
 
 from __future__ import annotations
