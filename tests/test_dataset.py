@@ -235,7 +235,7 @@ def test_verify_quotes_reports_paraphrase(tmp_path):
     assert problems[0].message == "quote not found in alpha-2017's archive: 'Quvvatov was killed'"
 
 
-# --- the loader's row reader: the same checks, in worker processes for big datasets -----
+# --- reading rows for a load, and in worker processes: the same problems as records -------
 
 
 def flat(rows: DatasetRows) -> dict[str, list[tuple[object, ...]]]:
@@ -337,7 +337,7 @@ def test_workers_report_reference_problems_exactly_as_read_dataset(tmp_path):
     assert errors_when(lambda: read_dataset(root, rows=True, workers=2)) == expected
 
 
-def test_every_corpus_case_is_reported_the_same_by_the_row_reader(tmp_path):
+def test_every_corpus_case_is_reported_the_same_when_reading_rows(tmp_path):
     from tests.test_corpus import CASES  # here: test_corpus imports this module
 
     for number, broken in enumerate(c for c in CASES if not c.isolate):
