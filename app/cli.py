@@ -16,11 +16,13 @@ from sqlalchemy.exc import DBAPIError
 
 from app import __version__, models
 from app.config import Settings, get_settings
-from app.dataset import Dataset, dataset_hash, read_dataset, verify_quotes
+from app.dataset import Dataset
 from app.db import make_engine
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
-from app.rows import read_rows, stop_on_sigterm
+from app.quotes import verify_quotes
+from app.reader import dataset_hash, read_dataset
+from app.workers import stop_on_sigterm
 
 
 def _migrations_dir() -> Path:
@@ -70,7 +72,7 @@ def load_directory(engine: Engine, root: Path, *, force: bool = False) -> LoadRe
                 # A migration may clear the hash to have the dataset loaded again (0005, 0006).
                 if current_hash(connection) == loaded:
                     return LoadResult(False, loaded, int(count or 0))
-    with stop_on_sigterm(), read_rows(root) as rows:
+    with stop_on_sigterm(), read_dataset(root, rows=True) as rows:
         migrate(engine)
         return replace_dataset(engine, rows, force=force)
 
@@ -90,8 +92,8 @@ def _data_dir(args: argparse.Namespace, settings: Settings) -> Path:
 
 
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
-    # The loader's reader: the same checks, in worker processes for big datasets.
-    with stop_on_sigterm(), read_rows(_data_dir(args, settings)) as rows:
+    # As a load reads: in worker processes for big datasets.
+    with stop_on_sigterm(), read_dataset(_data_dir(args, settings), rows=True) as rows:
         print(
             f"valid: {rows.event_count} events, {len(rows.actors)} actors, "
             f"{len(rows.places)} places, {len(rows.sources)} sources "

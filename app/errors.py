@@ -7,7 +7,7 @@ responses, so every error body has the same shape: `{"status", "error", "message
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.yamlfile import LineDict, line_of
 
 logger = logging.getLogger("app")
 
@@ -38,6 +40,26 @@ class DatasetError:
         if self.field is not None:
             parts.append(f"field {self.field!r}")
         return ": ".join([*parts, self.message])
+
+
+def field_path(loc: Iterable[int | str]) -> str:
+    """A place in a record as `DatasetError.field` names it: `citations[0].quote`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def error_at(
+    file: str, raw: LineDict, entry: str, loc: list[int | str], message: str
+) -> DatasetError:
+    """A problem at `loc` in a record as written: on the line of as much of `loc` as exists."""
+    return DatasetError(file, line_of(raw, loc, raw.line), entry, field_path(loc), message)
+
+
+def short(message: str) -> str:
+    """At most 300 characters: a message quoting the input stays readable."""
+    return message if len(message) <= 300 else message[:297] + "..."
 
 
 class InvalidDataset(Exception):

@@ -1,54 +1,35 @@
 """A checked dataset as the rows of each table, ready to insert.
 
-`read_rows(dir)` is how a load reads a dataset: big datasets' event files are parsed,
-validated and turned into rows in worker processes, which leave the rows in a spool
-directory until the load inserts them. Rows are named tuples whose fields are the table's
-columns, and each event row carries its ready-made JSON document.
+Rows are named tuples whose fields are the table's columns; each event row carries its
+ready-made JSON document. A load reads a dataset straight into rows
+(`read_dataset(dir, rows=True)`): big datasets' rows are built in worker processes, one
+events file at a time, and wait in a spool directory until the load inserts them.
 """
 
 from __future__ import annotations
 
-import gc
-import os
 import pickle
 import shutil
-import signal
-import threading
 import weakref
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
-from tempfile import mkdtemp
-from types import FrameType
 from typing import Any, NamedTuple
 
 from pydantic_core import to_json
 
 from app.dataset import (
-    CheckedEvents,
+    ActorRecord,
     Dataset,
-    DatasetReader,
     Entities,
     EventRecord,
-    KnownIds,
     PlaceRecord,
     SourceRecord,
-    check_events,
 )
-from app.dates import date_label, parse_edtf, span_class
-from app.errors import DatasetError
+from app.dates import Span, date_label, parse_edtf, span_class
 from app.schemas import ActorItem, PlaceItem
 from app.text import fold, name_key, text_key
 from app.versions import content_hash
-
-# Event files below this many bytes in all (about 30,000 events) are parsed in this
-# process: starting workers (about a second of CPU each) would save little or nothing.
-PARALLEL_BYTES = 32_000_000
-
 
 # --- named rows, one type per table (fields = columns) ---------------------------------
 
@@ -199,6 +180,7 @@ class Lookup(NamedTuple):
 
 
 def _containing(place_id: str, parents: dict[str, str | None]) -> list[str]:
+    """The place and each place containing it, innermost first (a cycle ends the walk)."""
     chain: list[str] = []
     current: str | None = place_id
     while current is not None and current not in chain:
@@ -207,13 +189,13 @@ def _containing(place_id: str, parents: dict[str, str | None]) -> list[str]:
     return chain
 
 
-def facet_keys(event: EventRecord, lookup: Lookup) -> str:
+def facet_keys(event: EventRecord, span: Span, lookup: Lookup) -> str:
     """The facet values an event counts towards (type, start year, actors, places with
     every place containing them, sources), as space-separated keys: facets of a filtered
     set are these, counted."""
     places = dict.fromkeys(c for p in event.places for c in lookup.containing.get(p, [p]))
     # An event with an open start (`../2017-07-07`) has no start year to count under.
-    year = [] if event.date.startswith("..") else [f"year:{event.span.start.year:04d}"]
+    year = [] if event.date.startswith("..") else [f"year:{span.start.year:04d}"]
     keys = [
         f"type:{event.type}",
         *year,
@@ -259,6 +241,41 @@ class DatasetRows:
     max_span_days: int  # bounds how far before a window an overlapping event starts
     spool: Path | None = None
 
+    @classmethod
+    def of(
+        cls,
+        dataset_hash: str,
+        entities: Entities,
+        events: list[EventRows | Path],
+        event_count: int,
+        max_span_days: int,
+        spool: Path | None = None,
+    ) -> DatasetRows:
+        """The rows of `entities`, with `events`' (see the fields)."""
+        actors = [item.record for item in entities.actors]
+        places = [item.record for item in entities.places]
+        place_rows = _place_rows(places)
+        return cls(
+            dataset_hash,
+            [_source_row(item.record) for item in entities.sources],
+            [
+                ActorRow(a.id, a.name, a.kind, a.description, a.country, fold(a.name))
+                for a in actors
+            ],
+            [ActorNameRow(*row) for row in _names(actors)],
+            place_rows,
+            [PlaceNameRow(*row) for row in _names(places)],
+            [
+                PlaceTreeRow(p.id, ancestor)
+                for p in place_rows
+                for ancestor in p.path.strip("/").split("/")
+            ],
+            events,
+            event_count,
+            max_span_days,
+            spool,
+        )
+
     def __post_init__(self) -> None:
         self._remove_spool = (
             weakref.finalize(self, shutil.rmtree, self.spool, ignore_errors=True)
@@ -289,66 +306,22 @@ class DatasetRows:
 
 
 def dataset_rows(dataset: Dataset) -> DatasetRows:
-    """The rows of a dataset read with `read_dataset`."""
+    """The rows of a dataset read as records."""
     entities = Entities(dataset.sources, dataset.actors, dataset.places)
     events = event_rows((item.record for item in dataset.events), Lookup.of(entities))
-    return _with_entities(
-        dataset.hash, entities, [events], len(dataset.events), events.max_span_days
-    )
-
-
-def _with_entities(
-    dataset_hash: str,
-    entities: Entities,
-    events: list[EventRows | Path],
-    count: int,
-    max_span_days: int,
-    spool: Path | None = None,
-) -> DatasetRows:
-    sources = [item.record for item in entities.sources]
-    actors = [item.record for item in entities.actors]
-    places = _place_rows([item.record for item in entities.places])
-    return DatasetRows(
-        dataset_hash,
-        [_source_row(s) for s in sources],
-        [ActorRow(a.id, a.name, a.kind, a.description, a.country, fold(a.name)) for a in actors],
-        [ActorNameRow(*row) for row in _names((a.id, a.name, a.aliases) for a in actors)],
-        places,
-        [
-            PlaceNameRow(*row)
-            for row in _names(
-                (p.id, p.name, p.aliases) for p in (i.record for i in entities.places)
-            )
-        ],
-        [PlaceTreeRow(p.id, ancestor) for p in places for ancestor in p.path.strip("/").split("/")],
-        events,
-        count,
-        max_span_days,
-        spool,
-    )
+    count, span = len(dataset.events), events.max_span_days
+    return DatasetRows.of(dataset.hash, entities, [events], count, span)
 
 
 def _source_row(source: SourceRecord) -> SourceRow:
     span = parse_edtf(source.published)
-    return SourceRow(
-        source.id,
-        source.title,
-        source.author,
-        source.publisher,
-        source.published,
-        span.start.isoformat(),
-        span.end.isoformat(),
-        source.published_basis,
-        source.basis_note,
-        source.url,
-        source.language,
-        source.archive,
-    )
+    start, end = span.start.isoformat(), span.end.isoformat()
+    return SourceRow(**source.model_dump(), published_start=start, published_end=end)
 
 
 def _place_rows(places: list[PlaceRecord]) -> list[PlaceRow]:
     parents = {p.id: p.parent for p in places}
-    paths = {p.id: _path(p.id, parents) for p in places}
+    paths = {p.id: "/" + "/".join(reversed(_containing(p.id, parents))) + "/" for p in places}
     ordered = sorted(places, key=lambda p: paths[p.id].count("/"))  # parents first
     return [
         PlaceRow(
@@ -367,31 +340,22 @@ def _place_rows(places: list[PlaceRecord]) -> list[PlaceRow]:
 
 
 def _names(
-    entities: Iterable[tuple[str, str, list[str]]],
+    records: Iterable[ActorRecord | PlaceRecord],
 ) -> Iterator[tuple[str, str, str, bool]]:
     """(owner id, name, key, is_alias) for each distinct spelling; the id is a name too."""
-    for owner, name, aliases in entities:
+    for record in records:
         seen: set[str] = set()
-        for spelling, is_alias in [(name, False), *((a, True) for a in aliases), (owner, True)]:
+        spellings = [(record.name, False), *((a, True) for a in record.aliases), (record.id, True)]
+        for spelling, is_alias in spellings:
             key = name_key(spelling)
             if key and spelling not in seen:
                 seen.add(spelling)
-                yield owner, spelling, key, is_alias
+                yield record.id, spelling, key, is_alias
 
 
-def _path(place_id: str, parents: dict[str, str | None]) -> str:
-    chain = [place_id]
-    parent = parents.get(place_id)
-    while parent is not None:
-        chain.append(parent)
-        parent = parents.get(parent)
-    return "/" + "/".join(reversed(chain)) + "/"
-
-
-def event_document(event: EventRecord, lookup: Lookup) -> dict[str, Any]:
-    """The event as lists and feeds return it (`EventSummary`), from its record; the
-    versions it was added and changed in are added as it is read."""
-    span = event.span
+def event_document(event: EventRecord, span: Span, lookup: Lookup) -> dict[str, Any]:
+    """The event as lists and feeds return it (`EventSummary`), from its record and its
+    span; the versions it was added and changed in are added as it is read."""
     actors: list[ActorItem] = []
     for ref in event.actors:
         # An unknown reference is reported by the checks; the load never stores it.
@@ -447,8 +411,8 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 event.summary,
                 event.notes,
                 search_text(texts),
-                to_json(event_document(event, lookup)).decode(),
-                facet_keys(event, lookup),
+                to_json(event_document(event, span, lookup)).decode(),
+                facet_keys(event, span, lookup),
                 content_hash(event),
             )
         )
@@ -485,201 +449,3 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
 def search_text(texts: Iterable[str]) -> str:
     """Keyed words of all texts, space-padded so a word match is a LIKE '% word%'."""
     return " " + text_key(" ".join(texts)) + " "
-
-
-# --- reading, in worker processes when the dataset is big -----------------------------
-
-
-class _FileRows(NamedTuple):
-    """What parsing one events file gives: its problems, or what the last checks need of
-    its events and their rows (in a file of the spool, when parsed in a worker)."""
-
-    errors: list[DatasetError]
-    checked: CheckedEvents | None
-    rows: EventRows | Path
-    max_span_days: int
-
-
-class _Context(NamedTuple):
-    """What every events file is read with."""
-
-    root: Path
-    lookup: Lookup
-    known: KnownIds
-    spool: Path | None  # where workers leave rows
-
-
-def read_rows(root: Path, *, workers: int | None = None) -> DatasetRows:
-    """Read and check the dataset in `root` (exactly as `read_dataset` does) into rows.
-
-    Event files are parsed by `workers` processes (by default: one per core once the files
-    are big enough to be worth it; 0 parses here) while this one reads and hashes them.
-    Raises `InvalidDataset` with every problem, in the order `read_dataset` reports them.
-    Workers are started fresh ("spawn"), so a script calling this needs the usual
-    `if __name__ == "__main__":` guard. Use the result in `with`: see `DatasetRows`.
-    """
-    with _no_gc():
-        reader = DatasetReader(root)
-        entities = reader.read_entities()
-        paths = reader.event_files()
-        if workers is None:
-            workers = _default_workers(paths)
-        spool = Path(mkdtemp(prefix="timeline-load-")) if workers else None
-        try:
-            context = _Context(root, Lookup.of(entities), KnownIds.of(entities), spool)
-            checked: list[CheckedEvents] = []
-            chunks: list[EventRows | Path] = []
-            span = 0
-            for result in _parsed(reader, paths, context, workers):
-                if isinstance(result, DatasetError):
-                    reader.errors.append(result)
-                    continue
-                reader.errors += result.errors
-                if result.checked is not None:
-                    checked.append(result.checked)
-                    chunks.append(result.rows)
-                    span = max(span, result.max_span_days)
-            reader.check(entities, checked)
-            count = sum(len(c.ids) for c in checked)
-            return _with_entities(reader.hash, entities, chunks, count, span, spool)
-        except BaseException:
-            if spool is not None:
-                shutil.rmtree(spool, ignore_errors=True)
-            raise
-
-
-@contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """Make SIGTERM end a load as Ctrl-C does: an exception, so the load rolls back, the
-    workers stop and the spool is deleted (by default the process would just die, leaving
-    both behind). Only in the main thread, where Python runs signal handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _default_workers(paths: Sequence[Path]) -> int:
-    size = 0
-    for path in paths:
-        with suppress(OSError):  # reported when the file is read
-            size += path.stat().st_size
-    cores = usable_cores()
-    return min(cores, len(paths)) if size >= PARALLEL_BYTES and cores > 1 else 0
-
-
-CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "<quota> <period>" or "max <period>"
-
-
-def usable_cores() -> int:
-    """The cores this process may use: those it may run on, and no more than a container's
-    CPU quota (`docker run --cpus 2` on a 64-core host is 2, not 64 workers' memory)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    with suppress(OSError, ValueError):
-        quota, period = CPU_MAX.read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, -(-int(quota) // int(period))))
-    return cores
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    # Millions of new, acyclic objects: the cycle collector would rescan them over and over.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _parsed(
-    reader: DatasetReader, paths: list[Path], context: _Context, workers: int
-) -> Iterator[_FileRows | DatasetError]:
-    """Each file's result, in file order; files are read and hashed here, in order."""
-    if workers == 0:
-        for number, path in enumerate(paths):
-            text = reader.read_text(path)
-            if isinstance(text, DatasetError):
-                yield text
-            else:
-                yield _file_rows(context, number, path, text, wanted=not reader.errors)
-        return
-    assert context.spool is not None
-    # Workers read the context from a file: what a new process is sent must stay far below
-    # a pipe's 64 KiB, or this process would wait forever on a worker that died starting.
-    saved = context.spool / "context.pickle"
-    with saved.open("wb") as handle:
-        pickle.dump(context, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    # spawn: a fresh interpreter, safe whatever threads this process runs.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_start_worker, initargs=(saved,)
-    )
-    try:
-        pending: deque[Future[_FileRows] | DatasetError] = deque()
-        for number, path in enumerate(paths):
-            text = reader.read_text(path)
-            if isinstance(text, DatasetError):
-                pending.append(text)
-            else:
-                # Once a problem is found, nothing will be loaded: only look for more.
-                wanted = not reader.errors and not any(
-                    isinstance(item, DatasetError) for item in pending
-                )
-                pending.append(pool.submit(_worker_file_rows, number, path, text, wanted))
-            # Texts wait in memory until a worker takes them: keep only a few in flight.
-            while len(pending) > 2 * workers:
-                yield _result(pending.popleft())
-        while pending:
-            yield _result(pending.popleft())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _result(item: Future[_FileRows] | DatasetError) -> _FileRows | DatasetError:
-    return item if isinstance(item, DatasetError) else item.result()
-
-
-_worker_context: _Context | None = None
-
-
-def _start_worker(saved: Path) -> None:
-    global _worker_context
-    with saved.open("rb") as handle:
-        _worker_context = pickle.load(handle)
-    gc.disable()  # see _no_gc; the worker lives only as long as the load
-
-
-def _worker_file_rows(number: int, path: Path, text: str, wanted: bool) -> _FileRows:
-    assert _worker_context is not None
-    return _file_rows(_worker_context, number, path, text, wanted=wanted)
-
-
-def _file_rows(context: _Context, number: int, path: Path, text: str, *, wanted: bool) -> _FileRows:
-    """Parse, validate and check the `number`th events file; rows only if it is valid
-    and still `wanted` (no problem found before it)."""
-    name = path.relative_to(context.root).as_posix()
-    reader = DatasetReader(context.root)
-    records = [item.record for item in reader.parse(name, text, EventRecord)]
-    if reader.errors or not wanted:
-        return _FileRows(reader.errors, None, EventRows(), 0)
-    checked = check_events(name, records, context.known)
-    rows = event_rows(records, context.lookup)
-    if context.spool is None:
-        return _FileRows([], checked, rows, rows.max_span_days)
-    spooled = context.spool / f"{number:06d}.pickle"
-    with spooled.open("wb") as handle:
-        pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    return _FileRows([], checked, spooled, rows.max_span_days)

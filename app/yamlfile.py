@@ -8,7 +8,7 @@ keys (exponential growth), nesting past what libyaml takes (1000 levels), NUL ch
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -284,11 +284,25 @@ def _anchor(anchors: dict[str, Any], name: str, value: Any) -> None:
 
 
 def positioned(root: Path, file: str, cache: dict[str, LineList]) -> LineList:
+    """The file's records with line numbers, parsed once into `cache`."""
     if file not in cache:
         content = parse_yaml(decode_yaml((root / file).read_bytes()))
         assert isinstance(content, LineList), file
         cache[file] = content
     return cache[file]
+
+
+def line_of(raw: Any, loc: Iterable[int | str], default: int) -> int:
+    """The line of the value at `loc` in `raw` (as deep as it exists), else `default`."""
+    line, node = default, raw
+    for part in loc:
+        if isinstance(node, LineDict) and part in node:
+            line, node = node.lines[part], node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, node = node.lines[part], node[part]
+        else:
+            break
+    return line
 
 
 def raw_problems(

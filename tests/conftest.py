@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 
 from app.cli import load
 from app.config import Settings
-from app.dataset import read_dataset
 from app.db import make_engine, normalize_url
 from app.main import create_app
+from app.reader import read_dataset
 
 HERE = Path(__file__).parent
 FIXTURE_DATA = HERE / "fixtures" / "dataset"

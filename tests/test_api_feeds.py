@@ -144,9 +144,9 @@ def own_client(database_url):
 
     from app.cli import load
     from app.config import Settings
-    from app.dataset import read_dataset
     from app.db import make_engine
     from app.main import create_app
+    from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
     engine = make_engine(database_url)
@@ -197,9 +197,9 @@ def test_response_memory_can_be_turned_off(database_url):
 
     from app.cli import load
     from app.config import Settings
-    from app.dataset import read_dataset
     from app.db import make_engine
     from app.main import create_app
+    from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
     engine = make_engine(database_url)
@@ -253,9 +253,9 @@ def test_geojson_draws_only_the_filtered_places(database_url, tmp_path):
 
     from app.cli import load
     from app.config import Settings
-    from app.dataset import read_dataset
     from app.db import make_engine
     from app.main import create_app
+    from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
     root = tmp_path / "data"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.dataset import read_dataset
+from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA, schema_head
 
 

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 from app.cli import load
-from app.dataset import read_dataset
 from app.db import make_engine
+from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA
 from tests.factories import copy_fixture
 

@@ -31,10 +31,10 @@ from sqlalchemy import Engine, select
 
 from app import models
 from app.cli import load
-from app.dataset import read_dataset
 from app.db import make_engine
 from app.errors import DatasetError, InvalidDataset
 from app.loader import current_hash
+from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA, PROJECT, DatabaseFactory
 from tests.test_loader import snapshot
 
@@ -513,7 +513,7 @@ def run_cli(*args: str, database_url: str | None = None) -> subprocess.Completed
 _CHILD = """
 import dataclasses, json, sys
 from pathlib import Path
-from app.dataset import read_dataset
+from app.reader import read_dataset
 from app.errors import InvalidDataset
 try:
     read_dataset(Path(sys.argv[1]))

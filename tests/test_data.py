@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.dataset import Dataset, EventRecord, read_dataset, verify_quotes
+from app.dataset import Dataset, EventRecord
 from app.dates import parse_edtf
+from app.quotes import verify_quotes
+from app.reader import read_dataset
 from app.text import name_key
 from tests.conftest import PROJECT
 

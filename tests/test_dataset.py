@@ -11,17 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app import rows
-from app.dataset import read_dataset, verify_quotes
+from app import workers
 from app.errors import DatasetError, InvalidDataset
-from app.rows import (
-    PARALLEL_BYTES,
-    DatasetRows,
-    _default_workers,
-    dataset_rows,
-    read_rows,
-    stop_on_sigterm,
-)
+from app.quotes import verify_quotes
+from app.reader import read_dataset
+from app.rows import DatasetRows, dataset_rows
+from app.workers import PARALLEL_BYTES, default_workers, stop_on_sigterm
 from tests.conftest import FIXTURE_ARCHIVE, FIXTURE_DATA
 from tests.factories import add_events, copy_fixture, event
 
@@ -240,7 +235,7 @@ def test_verify_quotes_reports_paraphrase(tmp_path):
     assert problems[0].message == "quote not found in alpha-2017's archive: 'Quvvatov was killed'"
 
 
-# --- the loader's row reader: the same checks, in worker processes for big datasets -----
+# --- reading rows for a load, and in worker processes: the same problems as records -------
 
 
 def flat(rows: DatasetRows) -> dict[str, list[tuple[object, ...]]]:
@@ -270,8 +265,8 @@ def test_rows_built_in_workers_equal_rows_built_here(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the spool goes
     dataset = read_dataset(FIXTURE_DATA)
     from_records = dataset_rows(dataset)
-    here = read_rows(FIXTURE_DATA, workers=0)
-    in_workers = read_rows(FIXTURE_DATA, workers=2)  # forced: the fixture is small
+    here = read_dataset(FIXTURE_DATA, rows=True, workers=0)
+    in_workers = read_dataset(FIXTURE_DATA, rows=True, workers=2)  # forced: the fixture is small
     assert here.hash == in_workers.hash == from_records.hash == dataset.hash
     assert flat(here) == flat(in_workers) == flat(from_records)
     assert here.event_count == in_workers.event_count == from_records.event_count == 15
@@ -282,6 +277,14 @@ def test_rows_built_in_workers_equal_rows_built_here(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) != []
     del in_workers
     assert list(tmp_path.iterdir()) == []
+
+
+def test_records_read_in_workers_equal_records_read_here(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    here, in_workers = read_dataset(FIXTURE_DATA), read_dataset(FIXTURE_DATA, workers=2)
+    assert in_workers.events == here.events
+    assert (in_workers.hash, in_workers.files) == (here.hash, here.files)
+    assert list(tmp_path.iterdir()) == []  # nothing spooled, nothing left
 
 
 def errors_when(read: Callable[[], object]) -> list[DatasetError]:
@@ -312,9 +315,10 @@ def test_workers_report_problems_exactly_as_read_dataset(tmp_path, monkeypatch):
     spool = tmp_path / "spool"
     spool.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(spool))
-    assert errors_when(lambda: read_rows(root, workers=2)) == expected
+    assert errors_when(lambda: read_dataset(root, rows=True, workers=2)) == expected
     assert list(spool.iterdir()) == []  # the rows of the valid files are gone too
-    assert errors_when(lambda: read_rows(root, workers=0)) == expected
+    assert errors_when(lambda: read_dataset(root, rows=True, workers=0)) == expected
+    assert errors_when(lambda: read_dataset(root, workers=2)) == expected
 
 
 def test_workers_report_reference_problems_exactly_as_read_dataset(tmp_path):
@@ -330,25 +334,24 @@ def test_workers_report_reference_problems_exactly_as_read_dataset(tmp_path):
         ("events/extra.yaml", 18, "three", "actors[0].actor"),
         ("events/extra.yaml", 21, "three", "related[0]"),
     ]
-    assert errors_when(lambda: read_rows(root, workers=2)) == expected
+    assert errors_when(lambda: read_dataset(root, rows=True, workers=2)) == expected
 
 
-def test_every_corpus_case_is_reported_the_same_by_the_row_reader(tmp_path):
+def test_every_corpus_case_is_reported_the_same_when_reading_rows(tmp_path):
     from tests.test_corpus import CASES  # here: test_corpus imports this module
 
     for number, broken in enumerate(c for c in CASES if not c.isolate):
         root = broken.materialize(tmp_path / str(number))
-        assert errors_when(lambda root=root: read_rows(root, workers=0)) == errors_of(root), (
-            broken.name
-        )
+        errors = errors_when(lambda root=root: read_dataset(root, rows=True, workers=0))
+        assert errors == errors_of(root), broken.name
 
 
 def test_parallel_reading_starts_only_for_big_datasets(tmp_path):
-    assert _default_workers(sorted((FIXTURE_DATA / "events").iterdir())) == 0
+    assert default_workers(sorted((FIXTURE_DATA / "events").iterdir())) == 0
     big = tmp_path / "big.yaml"
     with big.open("wb") as handle:
         handle.truncate(PARALLEL_BYTES)  # sparse: its size is all that counts
-    assert _default_workers([big]) == (1 if rows.usable_cores() > 1 else 0)
+    assert default_workers([big]) == (1 if workers.usable_cores() > 1 else 0)
 
 
 @pytest.mark.parametrize(
@@ -358,10 +361,10 @@ def test_parallel_reading_starts_only_for_big_datasets(tmp_path):
 def test_workers_stay_within_a_containers_cpu_quota(tmp_path, monkeypatch, cpu_max, expected):
     affinity = len(os.sched_getaffinity(0))
     (tmp_path / "cpu.max").write_text(cpu_max)
-    monkeypatch.setattr(rows, "CPU_MAX", tmp_path / "cpu.max")
-    assert rows.usable_cores() == min(affinity, expected or affinity)
-    monkeypatch.setattr(rows, "CPU_MAX", tmp_path / "absent")  # no cgroup v2: affinity only
-    assert rows.usable_cores() == affinity
+    monkeypatch.setattr(workers, "CPU_MAX", tmp_path / "cpu.max")
+    assert workers.usable_cores() == min(affinity, expected or affinity)
+    monkeypatch.setattr(workers, "CPU_MAX", tmp_path / "absent")  # no cgroup v2: affinity only
+    assert workers.usable_cores() == affinity
 
 
 def test_sigterm_ends_a_load_like_ctrl_c_and_leaves_no_spool(tmp_path, monkeypatch):
@@ -371,7 +374,7 @@ def test_sigterm_ends_a_load_like_ctrl_c_and_leaves_no_spool(tmp_path, monkeypat
     with (
         pytest.raises(SystemExit) as info,
         stop_on_sigterm(),
-        read_rows(FIXTURE_DATA, workers=2),
+        read_dataset(FIXTURE_DATA, rows=True, workers=2),
     ):
         assert list(tmp_path.iterdir()) != []  # rows spooled by the workers
         os.kill(os.getpid(), signal.SIGTERM)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from app.dataset import read_dataset
 from app.diff import diff_datasets, format_diff
+from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA
 from tests.factories import add_events, event
 from tests.test_cli import run

@@ -62,9 +62,9 @@ def own_client(database_url):
 
     from app.cli import load
     from app.config import Settings
-    from app.dataset import read_dataset
     from app.db import make_engine
     from app.main import create_app
+    from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
     engine = make_engine(database_url)

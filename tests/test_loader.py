@@ -10,11 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import models
 from app.cli import load, migrate
-from app.dataset import read_dataset
 from app.dates import span_class
 from app.db import make_engine
 from app.loader import replace_dataset
-from app.rows import read_rows
+from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA, schema_head
 from tests.factories import add_events, copy_fixture, event
 
@@ -75,7 +74,7 @@ def test_load_fills_every_table(engine):
 @pytest.mark.parametrize("workers", [0, 2])
 def test_each_event_is_loaded_with_the_span_class_of_its_dates(engine, workers):
     migrate(engine)
-    with read_rows(FIXTURE_DATA, workers=workers) as rows:
+    with read_dataset(FIXTURE_DATA, rows=True, workers=workers) as rows:
         replace_dataset(engine, rows)
     with engine.connect() as connection:
         loaded = connection.execute(
@@ -158,14 +157,14 @@ def test_rows_read_in_workers_load_the_same_database(engine, databases):
     try:
         load(engine, read_dataset(FIXTURE_DATA))
         migrate(other)
-        with read_rows(FIXTURE_DATA, workers=2) as rows:
+        with read_dataset(FIXTURE_DATA, rows=True, workers=2) as rows:
             assert replace_dataset(other, rows).changed
         without_time = {"dataset_meta", "versions"}
         assert {k: v for k, v in snapshot(engine).items() if k not in without_time} == {
             k: v for k, v in snapshot(other).items() if k not in without_time
         }
         # Loading the same rows again is a no-op, as for a dataset.
-        assert not replace_dataset(other, read_rows(FIXTURE_DATA, workers=0)).changed
+        assert not replace_dataset(other, read_dataset(FIXTURE_DATA, rows=True, workers=0)).changed
     finally:
         other.dispose()
 

@@ -10,10 +10,11 @@ from datetime import date
 import pytest
 from sqlalchemy.orm import Session
 
-from app.dataset import Dataset, read_dataset
+from app.dataset import Dataset
 from app.db import make_engine, make_sessionmaker
 from app.planner import EventFilters, Thresholds, count_matches, plan_events
 from app.queries import iter_summaries, page_documents
+from app.reader import read_dataset
 from app.text import search_words, text_key
 from tests.conftest import FIXTURE_DATA
 

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, func, select, text
 from app import models
 from app.cli import load
 from app.config import Settings
-from app.dataset import read_dataset
 from app.db import read_engine
 from app.loader import replace_dataset
 from app.main import create_app
+from app.reader import read_dataset
 from app.versions import content_hash
 from tests.conftest import FIXTURE_DATA
 from tests.factories import add_events, copy_fixture, event

@@ -9,8 +9,9 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from app.dataset import EventRecord, _event_files
+from app.dataset import EventRecord
 from app.dates import parse_edtf
+from app.reader import event_files
 from app.yamlfile import decode_yaml, parse_yaml_fast
 from app.yamlschema import RECORDS, schema_text, yaml_schema
 from tests.test_cli import run
@@ -46,7 +47,7 @@ def test_the_command_prints_the_schema(kind):
 
 
 def test_the_shipped_data_passes():
-    events = [item for path in _event_files(DATA) for item in yaml_items(path)]
+    events = [item for path in event_files(DATA) for item in yaml_items(path)]
     assert len(events) > 100
     for kind in ("actors", "places", "sources"):
         assert validator(kind).is_valid(yaml_items(DATA / f"{kind}.yaml")), kind
@@ -55,7 +56,7 @@ def test_the_shipped_data_passes():
 
 
 def test_an_event_without_a_title_is_refused():
-    (event,) = [yaml_items(_event_files(DATA)[0])[0]]
+    (event,) = [yaml_items(event_files(DATA)[0])[0]]
     assert isinstance(event, dict)
     untitled = {k: v for k, v in event.items() if k != "title"}
     errors = list(validator("events").iter_errors([untitled]))
