@@ -243,10 +243,12 @@ def plan_events(
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
     indexed = dialect == "sqlite" and any(len(w) > 1 for w in words)
-    if words and driver == ("*",) and indexed and thresholds.text_drive > 0:
+    if words and driver == ("*",) and thresholds.text_drive > 0:
         # Only words and dates: the full-text index walks the window's matches in date
-        # order, however common the words (a walk along the dates would test them all).
-        strategy = "text"
+        # order, however common the words. PostgreSQL has no such walk: there the dates
+        # are walked, each event's text tested (the first page of common words comes
+        # soonest that way, and counting matches to choose would cost more than it saves).
+        strategy = "text" if indexed else "keys"
     elif words:
         cap = min(thresholds.text_drive, sizes[order[0]])
         matches = _text_matches(session, plan, words, cap + 1)
