@@ -505,10 +505,9 @@ def matching_sql(plan: Plan, after: int | None = None) -> tuple[str, dict[str, A
     return " UNION ALL ".join(sql for sql, _ in arms), values
 
 
-def page_ranks(session: Session, plan: Plan, size: int, after: int | None) -> list[int]:
-    """The ranks of the first `size` matching events after `after`, in the plan's order."""
-    if plan.strategy == "nothing" or size <= 0:
-        return []
+def page_sql(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
+    """SQL selecting the ranks of the first `:size` matching events after `after`, in the
+    plan's order (the plan must not be `nothing`)."""
     direction = "" if plan.sort == "date" else " DESC"
     selects: list[str] = []
     values: dict[str, Any] = {}
@@ -516,8 +515,7 @@ def page_ranks(session: Session, plan: Plan, size: int, after: int | None) -> li
         # Each walk's first page, then the first of those.
         selects.append(f"SELECT rank FROM ({arm} ORDER BY rank{direction} LIMIT :size) AS a{n}")
         values |= arm_values
-    sql = " UNION ALL ".join(selects) + f" ORDER BY rank{direction} LIMIT :size"
-    return [int(row[0]) for row in run(session, sql, **values, size=size)]
+    return " UNION ALL ".join(selects) + f" ORDER BY rank{direction} LIMIT :size", values
 
 
 def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:

@@ -12,28 +12,32 @@ from pydantic_core import from_json
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.planner import Plan, cursor_rank, encode_cursor, page_ranks, run
+from app.planner import Plan, cursor_rank, encode_cursor, page_sql, run
 from app.prepared import iso
 from app.schemas import EventDetail, EventSummary
 
 
-def _docs(session: Session, ranks: list[int]) -> list[tuple[int, str, str, str, str]]:
-    """(rank, start, end, id, document) of the events at `ranks`, in that order."""
-    if not ranks:
+def _docs(
+    session: Session, plan: Plan, size: int, after: int | None
+) -> list[tuple[int, str, str, str, str]]:
+    """(rank, start, end, id, document) of the first `size` matching events after
+    `after`, in the plan's order: the page's ranks and their documents in one statement."""
+    if plan.strategy == "nothing" or size <= 0:
         return []
-    names = ", ".join(f":r{i}" for i in range(len(ranks)))
+    ranks, values = page_sql(plan, after)
+    direction = "" if plan.sort == "date" else " DESC"
     rows = run(
         session,
         "SELECT o.rank, o.date_start, o.date_end, o.event_id, e.doc, v.added_version,"
-        " v.changed_version FROM event_order o JOIN events e ON e.id = o.event_id"
-        f" LEFT JOIN event_versions v ON v.event_id = o.event_id WHERE o.rank IN ({names})",
-        **{f"r{i}": rank for i, rank in enumerate(ranks)},
+        f" v.changed_version FROM ({ranks}) AS p JOIN event_order o ON o.rank = p.rank"
+        " JOIN events e ON e.id = o.event_id"
+        f" LEFT JOIN event_versions v ON v.event_id = o.event_id ORDER BY o.rank{direction}",
+        **values,
+        size=size,
     )
-    by_rank = {
-        int(r[0]): (int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6]))
-        for r in rows
-    }
-    return [by_rank[rank] for rank in ranks if rank in by_rank]
+    return [
+        (int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6])) for r in rows
+    ]
 
 
 def _versioned(doc: str, added: int | None, changed: int | None) -> str:
@@ -47,7 +51,7 @@ def page_documents(
 ) -> tuple[list[str], str | None]:
     """One page of event documents (JSON text) after `cursor`, and the next cursor."""
     after = cursor_rank(session, cursor, plan.sort) if cursor else None
-    rows = _docs(session, page_ranks(session, plan, limit + 1, after))
+    rows = _docs(session, plan, limit + 1, after)
     if len(rows) > limit:
         _, start, end, event_id, _ = rows[limit - 1]
         return [r[4] for r in rows[:limit]], encode_cursor((start, end, event_id), plan.sort)
@@ -71,14 +75,14 @@ def iter_summaries(
     remaining = limit
     while remaining is None or remaining > 0:
         size = batch if remaining is None else min(batch, remaining)
-        ranks = page_ranks(session, plan, size, after)
-        for row in _docs(session, ranks):
+        rows = _docs(session, plan, size, after)
+        for row in rows:
             yield from_json(row[4])
-        if len(ranks) < size:
+        if len(rows) < size:
             return
-        after = ranks[-1]
+        after = rows[-1][0]
         if remaining is not None:
-            remaining -= len(ranks)
+            remaining -= len(rows)
 
 
 def event_detail(session: Session, event_id: str) -> EventDetail:
