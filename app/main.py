@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.response_cache_mb > 0
         else None
     )
+    app.state.response_cache = responses is not None
     # Innermost: only what reaches a route is checked against the parameters it declares.
     app.add_middleware(QueryGuard, routes=lambda: app.routes)
     # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.

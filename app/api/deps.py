@@ -45,8 +45,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def get_cached_session(request: Request, session: SessionDep) -> Session:
     """A session for a route whose answer depends only on the URL and the loaded dataset:
-    the response cache may keep it, under the dataset its transaction read."""
-    request.state.cacheable = True
+    the response cache, when there is one, may keep it under the dataset its transaction
+    read (which is then noted: one query more)."""
+    request.state.cacheable = request.app.state.response_cache
     return session
 
 
