@@ -41,6 +41,8 @@ _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.Source,
     models.DatasetMeta,
 )
+# Kept across loads, and written by each (`app.versions`).
+_VERSIONED: tuple[type[models.Base], ...] = (models.Version, models.EventVersion, models.Change)
 _BATCH = 5_000
 # SQLite settings of the load's connection only. Foreign keys are checked once, before
 # the commit (`_check_foreign_keys`), not row by row: enforced, they make SQLite delete
@@ -83,7 +85,19 @@ def replace_dataset(
             return LoadResult(False, dataset.hash, count)
         rows = dataset_rows(dataset) if isinstance(dataset, Dataset) else dataset
         _replace(connection, rows, sqlite)
+    if not sqlite:
+        _vacuum(engine)
     return LoadResult(True, rows.hash, rows.event_count)
+
+
+def _vacuum(engine: Engine) -> None:
+    """PostgreSQL, after a load commits: reclaim the replaced rows and mark the new ones
+    visible to all, so that walks read the indexes only (the page's keys and dates are all
+    in `event_keys`' primary key). Outside the load's transaction, as VACUUM must be; a
+    reader meanwhile sees the new dataset either way."""
+    tables = ", ".join(_table(model).name for model in (*_TABLES_CHILD_FIRST, *_VERSIONED))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
 
 
 @contextmanager

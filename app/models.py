@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
     Text,
@@ -257,11 +258,16 @@ class EventKey(Base):
     """
 
     __tablename__ = "event_keys"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    # SQLite keeps the rows in the key's order (no rowid); PostgreSQL's key carries
+    # date_end, so that a walk with a window reads the index only.
+    __table_args__ = (
+        PrimaryKeyConstraint("key", "span_class", "rank", postgresql_include=["date_end"]),
+        {"sqlite_with_rowid": False},
+    )
 
-    key: Mapped[str] = mapped_column(String(500), primary_key=True)
-    span_class: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(500))
+    span_class: Mapped[int] = mapped_column(SmallInteger)
+    rank: Mapped[int] = mapped_column(Integer, autoincrement=False)
     date_end: Mapped[date] = mapped_column(Date)
 
 
