@@ -72,6 +72,8 @@ _RENAMED = {"parent_id": "parent"}
 def _item(directory: Directory, row: Sequence[Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
     names = directory.columns + extra
     item = {_RENAMED.get(name, name): value for name, value in zip(names, row, strict=False)}
+    if directory.names is not None:
+        item["aliases"] = []  # filled by `_add_aliases`, here for the documented order
     item["event_count"] = int(row[-1])
     return item
 
@@ -176,7 +178,7 @@ def _add_aliases(session: Session, directory: Directory, items: list[dict[str, A
             if name != owner_id:
                 aliases[owner_id].append(name)
     for item in items:
-        item["aliases"] = aliases.get(item["id"], [])
+        item["aliases"] = aliases.get(item["id"], [])  # keeps its place in the dict
 
 
 def encode_offset(offset: int) -> str:
