@@ -317,6 +317,22 @@ def test_empty_result_and_refused_filter(server: str, page: Any, problems: Probl
 
 
 @pytest.mark.browser
+def test_a_count_that_stopped_early_reads_as_a_lower_bound(
+    server: str, page: Any, problems: Problems
+) -> None:
+    # The shipped dataset is too small for the API to stop counting (10,000 events, or
+    # 1,000 with words), so its answer is marked as one that did.
+    def stopped_early(route: Any) -> None:
+        body = route.fetch().json()
+        route.fulfill(json={**body, "total": 1000, "total_exact": False})
+
+    page.route("**/events?*", stopped_early)
+    open_page(page, f"{server}/?q=osce")
+    assert page.inner_text("#result-count").strip() == "1000+"
+    assert problems == []
+
+
+@pytest.mark.browser
 def test_no_console_errors_or_csp_violations(server: str, page: Any, problems: Problems) -> None:
     open_page(page, f"{server}/?type=killing")
     page.locator("[data-event-id] button.toggle").first.click()

@@ -258,7 +258,7 @@
         (cursor ? "&cursor=" + encodeURIComponent(cursor) : "");
       return getJSON(url, controller.signal).then(function (body) {
         if (!current()) return;
-        render.add(body.items, body.total);
+        render.add(body.items, body.total, body.total_exact !== false);
         if (body.next_cursor) return page(body.next_cursor);
         render.done();
         list.dataset.query = query;
@@ -320,9 +320,10 @@
     }
 
     return {
-      add: function (items, total) {
+      add: function (items, total, exact) {
         var t0 = performance.now();
-        $("result-count").textContent = String(total);
+        // A count that stopped early (a broad filter, or words) is a lower bound: "1000+".
+        $("result-count").textContent = String(total) + (exact ? "" : "+");
         $("result-noun").textContent = plural(total, "event");
         $("empty").hidden = total !== 0;
         items.forEach(function (event) {
