@@ -16,10 +16,20 @@ from app.planner import Plan, cursor_rank, encode_cursor, page_sql, run
 from app.prepared import iso
 from app.schemas import EventDetail, EventSummary
 
+_DOC_COLUMNS = (
+    "o.rank, o.date_start, o.date_end, o.event_id, e.doc, v.added_version, v.changed_version"
+)
+_DOC_JOINS = (
+    " JOIN events e ON e.id = o.event_id LEFT JOIN event_versions v ON v.event_id = o.event_id"
+)
+Row = tuple[int, str, str, str, str]
 
-def _docs(
-    session: Session, plan: Plan, size: int, after: int | None
-) -> list[tuple[int, str, str, str, str]]:
+
+def _row(r: tuple[Any, ...]) -> Row:
+    return int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6])
+
+
+def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Row]:
     """(rank, start, end, id, document) of the first `size` matching events after
     `after`, in the plan's order: the page's ranks and their documents in one statement."""
     if plan.strategy == "nothing" or size <= 0:
@@ -28,16 +38,26 @@ def _docs(
     direction = "" if plan.sort == "date" else " DESC"
     rows = run(
         session,
-        "SELECT o.rank, o.date_start, o.date_end, o.event_id, e.doc, v.added_version,"
-        f" v.changed_version FROM ({ranks}) AS p JOIN event_order o ON o.rank = p.rank"
-        " JOIN events e ON e.id = o.event_id"
-        f" LEFT JOIN event_versions v ON v.event_id = o.event_id ORDER BY o.rank{direction}",
+        f"SELECT {_DOC_COLUMNS} FROM ({ranks}) AS p JOIN event_order o ON o.rank = p.rank"
+        f"{_DOC_JOINS} ORDER BY o.rank{direction}",
         **values,
         size=size,
     )
-    return [
-        (int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6])) for r in rows
-    ]
+    return [_row(r) for r in rows]
+
+
+def _docs_at(session: Session, ranks: list[int]) -> list[Row]:
+    """The same rows for the events at `ranks`, in that order."""
+    if not ranks:
+        return []
+    names = ", ".join(f":r{i}" for i in range(len(ranks)))
+    rows = run(
+        session,
+        f"SELECT {_DOC_COLUMNS} FROM event_order o{_DOC_JOINS} WHERE o.rank IN ({names})",
+        **{f"r{i}": rank for i, rank in enumerate(ranks)},
+    )
+    by_rank = {int(r[0]): _row(r) for r in rows}
+    return [by_rank[rank] for rank in ranks if rank in by_rank]
 
 
 def _versioned(doc: str, added: int | None, changed: int | None) -> str:
@@ -51,7 +71,25 @@ def page_documents(
 ) -> tuple[list[str], str | None]:
     """One page of event documents (JSON text) after `cursor`, and the next cursor."""
     after = cursor_rank(session, cursor, plan.sort) if cursor else None
-    rows = _docs(session, plan, limit + 1, after)
+    return _page(_docs(session, plan, limit + 1, after), limit, plan)
+
+
+def counted_first_page(
+    session: Session, plan: Plan, limit: int
+) -> tuple[list[str], str | None, int, bool]:
+    """The first page, its next cursor and the total (up to the count limit for words)
+    from one walk: the first matching ranks up to that limit, in order. Finding the
+    matches of words is the costly part; this finds them once for both."""
+    cap = plan.thresholds.words_count_limit
+    ranks: list[int] = []
+    if plan.strategy != "nothing":
+        sql, values = page_sql(plan, None)
+        ranks = [int(r[0]) for r in run(session, sql, **values, size=max(cap, limit) + 1)]
+    docs, next_cursor = _page(_docs_at(session, ranks[: limit + 1]), limit, plan)
+    return docs, next_cursor, min(len(ranks), cap), len(ranks) <= cap
+
+
+def _page(rows: list[Row], limit: int, plan: Plan) -> tuple[list[str], str | None]:
     if len(rows) > limit:
         _, start, end, event_id, _ = rows[limit - 1]
         return [r[4] for r in rows[:limit]], encode_cursor((start, end, event_id), plan.sort)

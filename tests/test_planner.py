@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.dataset import Dataset
 from app.db import make_engine, make_sessionmaker
 from app.planner import EventFilters, Thresholds, count_matches, plan_events
-from app.queries import iter_summaries, page_documents
+from app.queries import counted_first_page, iter_summaries, page_documents
 from app.reader import read_dataset
 from app.text import search_words, text_key
 from tests.conftest import FIXTURE_DATA
@@ -142,6 +142,13 @@ def test_every_strategy_returns_what_the_plain_reading_does(sessions, filters, t
         assert total == limit < len(expected)
     feed = [s["id"] for s in iter_summaries(sessions, plan_events(sessions, filters), None, 3)]
     assert feed == expected
+    # A first page of words comes with its count from the same walk.
+    plan = plan_events(sessions, filters, thresholds)
+    docs, cursor, total, exact = counted_first_page(sessions, plan, 4)
+    assert [doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs] == expected[:4]
+    assert (cursor is None) == (len(expected) <= 4)
+    limit = thresholds.words_count_limit
+    assert (total, exact) == (min(len(expected), limit), len(expected) <= limit)
 
 
 def test_the_strategy_follows_the_thresholds(sessions):

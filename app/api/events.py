@@ -12,7 +12,7 @@ from fastapi import APIRouter, Response
 
 from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
 from app.planner import EventFilters, count_matches, plan_events
-from app.queries import event_detail, page_body, page_documents
+from app.queries import counted_first_page, event_detail, page_body, page_documents
 from app.schemas import ErrorResponse, EventDetail, EventSummary, Page
 
 router = APIRouter(tags=["events"])
@@ -26,6 +26,9 @@ def event_page(
 ) -> Response:
     """A page of the events `filters` match: shared by /events and the /…/{id}/events lists."""
     plan = plan_events(session, filters)
+    if cursor is None and plan.words:
+        docs, next_cursor, total, exact = counted_first_page(session, plan, limit)
+        return Response(page_body(docs, total, exact, next_cursor), media_type="application/json")
     docs, next_cursor = page_documents(session, plan, limit, cursor)
     if cursor is None and next_cursor is None:  # one page holds every match
         total, exact = len(docs), True
