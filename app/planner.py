@@ -444,7 +444,7 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
     (`plan.first`), where every event overlaps it, and the events starting before it are
     walked by date (each span class from its bound, ends first, then the words).
     """
-    if plan.first is None or plan.ends_from is None or plan.earlier_by_text:
+    if plan.first is None or plan.earlier_by_text:  # `first` is set for overlap windows
         return [_text_arm(plan, after, min(plan.low))]
     arms = [_text_arm(replace(plan, ends_from=None), after, plan.first)]
     if plan.first > 1:
@@ -496,9 +496,9 @@ def _arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
     return [_key_arm(plan, k, after) for k in CLASSES]
 
 
-def matching_sql(plan: Plan, after: int | None = None) -> tuple[str, dict[str, Any]]:
-    """SQL selecting every matching event's `rank`, unordered (facets, counts, feeds)."""
-    arms = _arms(plan, after)
+def matching_sql(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """SQL selecting every matching event's `rank`, unordered (facets, counts)."""
+    arms = _arms(plan, None)
     values: dict[str, Any] = {}
     for _, arm_values in arms:
         values |= arm_values
@@ -526,11 +526,13 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
         return plan.total, True
     limits = plan.thresholds
     limit = limits.words_count_limit if plan.words else limits.count_limit
-    sql, values = matching_sql(plan)
-    total = _scalar(
-        session, f"SELECT count(*) FROM ({sql} LIMIT :limit) AS m", 0, **values, limit=limit + 1
-    )
+    total = _count_upto(session, *matching_sql(plan), limit + 1)
     return min(total, limit), total <= limit
+
+
+def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) -> int:
+    """How many rows `sql` selects, counting no further than `cap`."""
+    return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
 
 
 def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: Thresholds) -> bool:
@@ -542,18 +544,15 @@ def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: T
     earlier = replace(
         plan, strategy="text", tests=(), words=words, high=plan.first - 1, ends_from=None
     )
-    sql, values = _text_arm(earlier, None, min(plan.low))
     cap = limits.earlier_text
-    return (
-        _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap + 1)
-        <= cap
-    )
+    return _count_upto(session, *_text_arm(earlier, None, min(plan.low)), cap + 1) <= cap
 
 
 def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:
     """How many events (up to `cap`) contain every word and meet the window."""
-    sql, values = matching_sql(replace(plan, strategy="text", tests=(), words=words))
-    return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
+    return _count_upto(
+        session, *matching_sql(replace(plan, strategy="text", tests=(), words=words)), cap
+    )
 
 
 # --- cursors -----------------------------------------------------------------------------

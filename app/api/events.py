@@ -28,12 +28,12 @@ def event_page(
     plan = plan_events(session, filters)
     if cursor is None and plan.words:
         docs, next_cursor, total, exact = counted_first_page(session, plan, limit)
-        return Response(page_body(docs, total, exact, next_cursor), media_type="application/json")
-    docs, next_cursor = page_documents(session, plan, limit, cursor)
-    if cursor is None and next_cursor is None:  # one page holds every match
-        total, exact = len(docs), True
     else:
-        total, exact = count_matches(session, plan)
+        docs, next_cursor = page_documents(session, plan, limit, cursor)
+        if cursor is None and next_cursor is None:  # one page holds every match
+            total, exact = len(docs), True
+        else:
+            total, exact = count_matches(session, plan)
     return Response(page_body(docs, total, exact, next_cursor), media_type="application/json")
 
 
