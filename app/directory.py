@@ -1,9 +1,10 @@
-"""Actors, places and sources, listed and in detail, as JSON-ready dicts.
+"""Actors, places and sources, listed and in detail, as the load stored them.
 
-Plain SQL over the entity tables and the counts the load made (`key_stats`): a list page
-is a count, a page of rows with their event counts, and their aliases, three statements,
-with nothing built or validated on the way out. Names are matched by their keys
-(`app.text.name_key`), which are lowercase ASCII words, so patterns need no escaping.
+The load writes each entity's list entry (`doc`) and detail (`detail`) as JSON text, with
+its aliases, event count and first and last dates (`build_documents`); a list page is
+then one statement, its documents joined, and a detail one lookup. Names are matched by
+their keys (`app.text.name_key`), which are lowercase ASCII words, so patterns need no
+escaping.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import base64
 import binascii
 import json
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter, NotFound
 from app.planner import run
 from app.prepared import iso
+from app.queries import page_body
 from app.text import name_key
 
 
@@ -33,6 +36,7 @@ class Directory:
     columns: tuple[str, ...]
     order: str
     names: str | None = None  # table of names and aliases, keyed by `{kind}_id`
+    detail_columns: tuple[str, ...] = ()  # shown in the detail only
 
 
 ACTORS = Directory(
@@ -64,18 +68,12 @@ SOURCES = Directory(
         "language",
     ),
     "t.published_start, t.id",
+    detail_columns=("archive",),
 )
+DIRECTORIES = (ACTORS, PLACES, SOURCES)
 # Column names as clients see them.
 _RENAMED = {"parent_id": "parent"}
-
-
-def _item(directory: Directory, row: Sequence[Any], extra: tuple[str, ...] = ()) -> dict[str, Any]:
-    names = directory.columns + extra
-    item = {_RENAMED.get(name, name): value for name, value in zip(names, row, strict=False)}
-    if directory.names is not None:
-        item["aliases"] = []  # filled by `_add_aliases`, here for the documented order
-    item["event_count"] = int(row[-1])
-    return item
+_REF = ("id", "name", "kind", "lat", "lon")  # a place as a parent or child of another
 
 
 def page(
@@ -86,9 +84,9 @@ def page(
     equal: dict[str, str | None],
     limit: int | None,
     cursor: str | None,
-) -> dict[str, Any]:
-    """A page of `directory` in its order: names containing `q` (any spelling), columns
-    equal to the values in `equal` (None: no condition), with aliases and event counts."""
+) -> bytes:
+    """A page of `directory` in its order as JSON: names containing `q` (any spelling),
+    columns equal to the values in `equal` (None: no condition)."""
     conditions: list[str] = []
     values: dict[str, Any] = {}
     if q is not None and q.strip():
@@ -105,53 +103,25 @@ def page(
             values[column] = value
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     offset = decode_offset(cursor)
-    total = int(run(session, f"SELECT count(*) FROM {directory.table} t{where}", **values)[0][0])
-    # The page first, then its rows' counts: a count per row of the whole list would cost
-    # more than the page.
-    rows = f"SELECT * FROM {directory.table} t{where} ORDER BY {directory.order}"
+    count = f"SELECT count(*) FROM {directory.table} t{where}"
+    sql = f"SELECT t.doc, ({count}) FROM {directory.table} t{where} ORDER BY {directory.order}"
     if limit is not None:
-        rows += " LIMIT :limit OFFSET :offset"
+        sql += " LIMIT :limit OFFSET :offset"
         values |= {"limit": limit, "offset": offset}
-    columns = ", ".join(f"t.{c}" for c in directory.columns)
-    sql = (
-        f"SELECT {columns}, coalesce(s.events, 0) FROM ({rows}) t"
-        f" LEFT JOIN key_stats s ON s.key = '{directory.kind}:' || t.id"
-        f" ORDER BY {directory.order}"
-    )
-    items = [_item(directory, row) for row in run(session, sql, **values)]
-    _add_aliases(session, directory, items)
-    more = limit is not None and offset + len(items) < total
-    return {
-        "items": items,
-        "total": total,
-        "total_exact": True,
-        "next_cursor": encode_offset(offset + (limit or 0)) if more else None,
-    }
+    rows = run(session, sql, **values)
+    total = int(rows[0][1]) if rows else int(run(session, count, **values)[0][0])
+    more = limit is not None and offset + len(rows) < total
+    next_cursor = encode_offset(offset + (limit or 0)) if more else None
+    return page_body([row[0] for row in rows], total, True, next_cursor)
 
 
-def detail(
-    session: Session, directory: Directory, entity_id: str, extra: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """One entity with its aliases, event count, and first and last event dates."""
-    rows = run(session, _detail_sql(directory, extra), id=entity_id)
+def detail(session: Session, directory: Directory, entity_id: str) -> bytes:
+    """One entity in full as JSON: aliases, event count, first and last event dates (and
+    for a place, its parents and children)."""
+    rows = run(session, f"SELECT detail FROM {directory.table} WHERE id = :id", id=entity_id)
     if not rows:
         raise NotFound(directory.kind, entity_id)
-    row = rows[0]
-    item = _item(directory, row[:-2], extra)
-    item["first_date"] = iso(row[-2]) if row[-2] is not None else None
-    item["last_date"] = iso(row[-1]) if row[-1] is not None else None
-    _add_aliases(session, directory, [item])
-    return item
-
-
-def _detail_sql(directory: Directory, extra: tuple[str, ...]) -> str:
-    columns = ", ".join(f"t.{c}" for c in directory.columns + extra)
-    return (
-        f"SELECT {columns}, coalesce(s.events, 0), o.date_start, s.last_date"
-        f" FROM {directory.table} t"
-        f" LEFT JOIN key_stats s ON s.key = '{directory.kind}:' || t.id"
-        " LEFT JOIN event_order o ON o.rank = s.first_rank WHERE t.id = :id"
-    )
+    return str(rows[0][0]).encode()
 
 
 def exists(session: Session, directory: Directory, entity_id: str) -> None:
@@ -160,25 +130,84 @@ def exists(session: Session, directory: Directory, entity_id: str) -> None:
         raise NotFound(directory.kind, entity_id)
 
 
-def _add_aliases(session: Session, directory: Directory, items: list[dict[str, Any]]) -> None:
-    """Each item's other names (not its own name or id), in the dataset's order."""
-    if directory.names is None:
-        return
-    owner = f"{directory.kind}_id"
-    ids = [item["id"] for item in items]
+def build_documents(connection: Connection) -> None:
+    """At load, after the counts (`key_stats`): every entity's list entry and detail, in
+    the order of the documented fields."""
+    for directory in DIRECTORIES:
+        columns = directory.columns + directory.detail_columns
+        selected = ", ".join(f"t.{c}" for c in columns)
+        rows = connection.execute(
+            text(
+                f"SELECT {selected}, coalesce(s.events, 0), o.date_start, s.last_date"
+                f" FROM {directory.table} t"
+                f" LEFT JOIN key_stats s ON s.key = '{directory.kind}:' || t.id"
+                f" LEFT JOIN event_order o ON o.rank = s.first_rank ORDER BY {directory.order}"
+            )
+        ).all()
+        aliases = _aliases(connection, directory)
+        refs: dict[str, dict[str, Any]] = {}
+        parent_of: dict[str, str | None] = {}
+        children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        if directory is PLACES:
+            for row in rows:  # in list order, so children come out in it too
+                values = dict(zip(columns, row, strict=False))
+                refs[row[0]] = {name: values[name] for name in _REF}
+                parent_of[row[0]] = values["parent_id"]
+            for place_id, parent in parent_of.items():
+                if parent is not None:
+                    children[parent].append(refs[place_id])
+        updates = []
+        for row in rows:
+            values = dict(zip(columns, row, strict=False))
+            item = {_RENAMED.get(c, c): values[c] for c in directory.columns}
+            if directory.names is not None:
+                item["aliases"] = aliases.get(values["id"], [])
+            item["event_count"] = int(row[len(columns)])
+            full = item | {c: values[c] for c in directory.detail_columns}
+            full["event_count"] = full.pop("event_count")  # keeps its documented place
+            first, last = row[len(columns) + 1], row[len(columns) + 2]
+            full["first_date"] = iso(first) if first is not None else None
+            full["last_date"] = iso(last) if last is not None else None
+            if directory is PLACES:
+                full["parents"] = _parents(refs, parent_of, values["id"])
+                full["children"] = children.get(values["id"], [])
+            updates.append(
+                {
+                    "id": values["id"],
+                    "doc": to_json(item).decode(),
+                    "detail": to_json(full).decode(),
+                }
+            )
+        if updates:
+            connection.execute(
+                text(f"UPDATE {directory.table} SET doc = :doc, detail = :detail WHERE id = :id"),
+                updates,
+            )
+
+
+def _aliases(connection: Connection, directory: Directory) -> dict[str, list[str]]:
+    """Each entity's other names (not its own name or id), in the dataset's order."""
     aliases: dict[str, list[str]] = defaultdict(list)
-    if ids:
-        marks = ", ".join(f":i{n}" for n in range(len(ids)))
-        for owner_id, name in run(
-            session,
-            f"SELECT {owner}, name FROM {directory.names}"
-            f" WHERE {owner} IN ({marks}) AND is_alias ORDER BY id",
-            **{f"i{n}": i for n, i in enumerate(ids)},
+    if directory.names is not None:
+        owner = f"{directory.kind}_id"
+        for owner_id, name in connection.execute(
+            text(f"SELECT {owner}, name FROM {directory.names} WHERE is_alias ORDER BY id")
         ):
             if name != owner_id:
                 aliases[owner_id].append(name)
-    for item in items:
-        item["aliases"] = aliases.get(item["id"], [])  # keeps its place in the dict
+    return aliases
+
+
+def _parents(
+    refs: dict[str, dict[str, Any]], parent_of: dict[str, str | None], place_id: str
+) -> list[dict[str, Any]]:
+    """The places containing `place_id`, outermost first."""
+    chain: list[dict[str, Any]] = []
+    parent = parent_of[place_id]
+    while parent is not None and len(chain) < len(refs):  # bounded even if a cycle slipped in
+        chain.append(refs[parent])
+        parent = parent_of[parent]
+    return chain[::-1]
 
 
 def encode_offset(offset: int) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
+from app.directory import build_documents
 from app.rows import DatasetRows, dataset_rows
 from app.versions import record_version
 
@@ -166,8 +167,8 @@ _KEYS = (
 
 def _build_reads(connection: Connection, sqlite: bool) -> None:
     """Everything requests read ready-made, from the rows just inserted: the date order,
-    each key's events in that order with their counts, and (SQLite) the full-text index,
-    whose row ids are the events' ranks."""
+    each key's events in that order with their counts, the actors', places' and sources'
+    documents, and (SQLite) the full-text index, whose row ids are the events' ranks."""
     connection.execute(
         text(
             "INSERT INTO event_order"
@@ -203,6 +204,7 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
             f" WHERE date_start > :open GROUP BY {year}"
         ).bindparams(bindparam("open", date.min, type_=Date))
     )
+    build_documents(connection)
     if sqlite:
         # Terms pending in memory before the index writes a segment: the default (1 MB)
         # writes hundreds of small segments at a million events, merged over and over.

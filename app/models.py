@@ -55,6 +55,9 @@ class Source(Base):
     url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(20))
     archive: Mapped[str | None] = mapped_column(Text)
+    # As lists and details return it (`app.directory.build_documents`), written at load.
+    doc: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Actor(Base):
@@ -68,6 +71,9 @@ class Actor(Base):
     description: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(String(100))
     sort_key: Mapped[str] = mapped_column(Text)
+    # As lists and details return it (`app.directory.build_documents`), written at load.
+    doc: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class ActorName(Base):
@@ -102,6 +108,9 @@ class Place(Base):
     path: Mapped[str] = mapped_column(String(2000), index=True)
     depth: Mapped[int] = mapped_column(Integer)
     sort_key: Mapped[str] = mapped_column(Text)
+    # As lists and details return it (`app.directory.build_documents`), written at load.
+    doc: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class PlaceName(Base):

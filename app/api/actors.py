@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
 from app.api.events import event_page
 from app.dataset import ActorKind
 from app.directory import ACTORS
@@ -38,9 +38,9 @@ def list_actors(
         int, Query(ge=1, le=500, description="Page size, 1 to 500.", examples=[100])
     ] = 100,
     cursor: Cursor = None,
-) -> JSONBody:
+) -> Response:
     """Actors by name, with their aliases and how many events they take part in."""
-    return JSONBody(
+    return JSONText(
         directory.page(session, ACTORS, q=q, equal={"kind": kind}, limit=limit, cursor=cursor)
     )
 
@@ -48,9 +48,9 @@ def list_actors(
 @router.get(
     "/actors/{actor_id}", response_model=ActorDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_actor(actor_id: str, session: CachedSession) -> JSONBody:
+def get_actor(actor_id: str, session: CachedSession) -> Response:
     """One actor: aliases, event count and the dates of its first and last events."""
-    return JSONBody(directory.detail(session, ACTORS, actor_id))
+    return JSONText(directory.detail(session, ACTORS, actor_id))
 
 
 @router.get(

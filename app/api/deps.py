@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
@@ -52,6 +52,12 @@ async def get_cached_session(request: Request, session: SessionDep) -> Session:
 
 
 CachedSession = Annotated[Session, Depends(get_cached_session)]
+
+
+class JSONText(Response):
+    """JSON text already made: documents the load stored, joined into an answer."""
+
+    media_type = "application/json"
 
 
 class JSONBody(JSONResponse):

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
 from app.planner import EventFilters, count_matches, plan_events
 from app.queries import counted_first_page, event_detail, page_body, page_documents
 from app.schemas import ErrorResponse, EventDetail, EventSummary, Page
@@ -34,7 +34,7 @@ def event_page(
             total, exact = len(docs), True
         else:
             total, exact = count_matches(session, plan)
-    return Response(page_body(docs, total, exact, next_cursor), media_type="application/json")
+    return JSONText(page_body(docs, total, exact, next_cursor))
 
 
 @router.get("/events", response_model=Page[EventSummary], response_class=JSONBody)

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
 from app.api.events import event_page
 from app.dataset import PlaceKind
 from app.directory import PLACES
-from app.planner import run
 from app.schemas import ErrorResponse, EventSummary, Page, PlaceDetail, PlaceSummary
 
 router = APIRouter(tags=["places"])
@@ -43,38 +42,18 @@ def list_places(
         int, Query(ge=1, le=500, description="Page size, 1 to 500.", examples=[100])
     ] = 100,
     cursor: Cursor = None,
-) -> JSONBody:
+) -> Response:
     """Places by name; `event_count` includes events anywhere inside a place."""
     equal = {"kind": kind, "parent_id": parent}
-    return JSONBody(directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor))
-
-
-_REF = "SELECT p.id, p.name, p.kind, p.lat, p.lon FROM places p"
+    return JSONText(directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor))
 
 
 @router.get(
     "/places/{place_id}", response_model=PlaceDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_place(place_id: str, session: CachedSession) -> JSONBody:
+def get_place(place_id: str, session: CachedSession) -> Response:
     """One place with its parent chain, the places directly inside it, and event dates."""
-    place = directory.detail(session, PLACES, place_id)
-    refs = ("id", "name", "kind", "lat", "lon")
-    place["parents"] = [
-        dict(zip(refs, row, strict=True))
-        for row in run(
-            session,
-            f"{_REF} JOIN place_tree t ON t.ancestor_id = p.id"
-            " WHERE t.place_id = :id AND p.id != :id ORDER BY p.depth",
-            id=place_id,
-        )
-    ]
-    place["children"] = [
-        dict(zip(refs, row, strict=True))
-        for row in run(
-            session, f"{_REF} WHERE p.parent_id = :id ORDER BY p.sort_key, p.id", id=place_id
-        )
-    ]
-    return JSONBody(place)
+    return JSONText(directory.detail(session, PLACES, place_id))
 
 
 @router.get(

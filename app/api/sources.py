@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
 from app.api.events import event_page
 from app.directory import SOURCES
 from app.schemas import ErrorResponse, EventSummary, Page, SourceDetail, SourceSummary
@@ -20,9 +20,9 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/sources", response_model=Page[SourceSummary], response_class=JSONBody)
-def list_sources(session: CachedSession) -> JSONBody:
+def list_sources(session: CachedSession) -> Response:
     """Every source, oldest first, with how many events cite it."""
-    return JSONBody(directory.page(session, SOURCES, q=None, equal={}, limit=None, cursor=None))
+    return JSONText(directory.page(session, SOURCES, q=None, equal={}, limit=None, cursor=None))
 
 
 @router.get(
@@ -31,9 +31,9 @@ def list_sources(session: CachedSession) -> JSONBody:
     response_class=JSONBody,
     responses=NOT_FOUND,
 )
-def get_source(source_id: str, session: CachedSession) -> JSONBody:
+def get_source(source_id: str, session: CachedSession) -> Response:
     """One source: how its date is known, its archive snapshot, and what it covers."""
-    return JSONBody(directory.detail(session, SOURCES, source_id, extra=("archive",)))
+    return JSONText(directory.detail(session, SOURCES, source_id))
 
 
 @router.get(
