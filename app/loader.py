@@ -183,8 +183,9 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
         # Each kind's keys share a prefix: inserted in key order, they append to the index.
         connection.execute(
             text(
-                "INSERT INTO event_keys (key, span_class, rank, date_end)"
-                " SELECT k.key, o.span_class, o.rank, o.date_end"
+                "INSERT INTO event_keys (key, span_class, rank, date_end, pos)"
+                " SELECT k.key, o.span_class, o.rank, o.date_end, row_number() OVER"
+                " (PARTITION BY k.key, o.span_class ORDER BY o.rank)"
                 f" FROM ({keys}) AS k"
                 " JOIN event_order o ON o.event_id = k.event_id"
                 " ORDER BY k.key, o.span_class, o.rank"

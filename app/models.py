@@ -270,7 +270,7 @@ class EventKey(Base):
     # SQLite keeps the rows in the key's order (no rowid); PostgreSQL's key carries
     # date_end, so that a walk with a window reads the index only.
     __table_args__ = (
-        PrimaryKeyConstraint("key", "span_class", "rank", postgresql_include=["date_end"]),
+        PrimaryKeyConstraint("key", "span_class", "rank", postgresql_include=["date_end", "pos"]),
         {"sqlite_with_rowid": False},
     )
 
@@ -278,6 +278,9 @@ class EventKey(Base):
     span_class: Mapped[int] = mapped_column(SmallInteger)
     rank: Mapped[int] = mapped_column(Integer, autoincrement=False)
     date_end: Mapped[date] = mapped_column(Date)
+    # 1, 2, 3… along the key's rows of this span class in rank order: how many of them
+    # fall between two ranks is two lookups (`app.planner.count_matches`).
+    pos: Mapped[int] = mapped_column(Integer)
 
 
 class KeyStat(Base):

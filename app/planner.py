@@ -524,10 +524,49 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
         return 0, True
     if plan.total is not None:
         return plan.total, True
+    if len(plan.driver) == 1 and not plan.tests and not plan.words and plan.ends_by is None:
+        return _positional_count(session, plan), True
     limits = plan.thresholds
     limit = limits.words_count_limit if plan.words else limits.count_limit
     total = _count_upto(session, *matching_sql(plan), limit + 1)
     return min(total, limit), total <= limit
+
+
+def _positional_count(session: Session, plan: Plan) -> int:
+    """One key's events in an overlap window (or up to a date), exactly, in lookups.
+
+    Per span class: the key's rows from the first rank starting in the window to the
+    last starting by its end are the difference of two positions (`event_keys.pos`);
+    the rows starting before the window, back to the class's bound, are tested for their
+    end: a month's, a year's or the longest events' worth of that key, not the window's.
+    """
+    # Where the positions count from: the first rank starting in the window (overlap),
+    # its lower bound (within), or the first rank of all (no start).
+    first = plan.first if plan.first is not None else min(plan.low)
+    values: dict[str, Any] = {"key": plan.driver[0], "first": first}
+    upto = ""
+    if plan.high is not None:
+        upto, values["high"] = " AND rank <= :high", plan.high
+    lookups = []
+    for k in CLASSES:
+        rows = f"FROM event_keys WHERE key = :key AND span_class = {k}"
+        lookups += [
+            f"(SELECT pos {rows}{upto} ORDER BY rank DESC LIMIT 1)",
+            f"(SELECT pos {rows} AND rank < :first ORDER BY rank DESC LIMIT 1)",
+        ]
+        if plan.ends_from is not None:
+            lookups.append(
+                f"(SELECT count(*) {rows}{upto} AND rank >= :low{k} AND rank < :first"
+                " AND date_end >= :ends_from)"
+            )
+            values |= {f"low{k}": plan.low[k], "ends_from": plan.ends_from}
+    found = [int(n or 0) for n in run(session, f"SELECT {', '.join(lookups)}", **values)[0]]
+    per_class = 3 if plan.ends_from is not None else 2
+    total = 0
+    for k in CLASSES:
+        through, before, *earlier = found[k * per_class : (k + 1) * per_class]
+        total += max(through - before, 0) + sum(earlier)
+    return total
 
 
 def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) -> int:
