@@ -129,6 +129,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     _insert_all(connection, rows)
     if sqlite:
         _check_foreign_keys(connection)
+    record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
     _build_reads(connection, sqlite)
     connection.execute(
         insert(_table(models.DatasetMeta)),
@@ -140,7 +141,6 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
             "max_span_days": rows.max_span_days,
         },
     )
-    record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
     if sqlite:
         # Statistics from a sample of each index: a full ANALYZE reads every index entry
         # (tens of millions in event_keys at a million events) for the same plans.
@@ -165,17 +165,27 @@ _KEYS = (
 )
 
 
+# The document closed with the versions the event was added and last changed in, which
+# `record_version` has just written.
+_VERSIONED_DOC = (
+    "substr(e.doc, 1, length(e.doc) - 1) || ',\"added_in\":' || coalesce(v.added_version, 0)"
+    " || ',\"changed_in\":' || coalesce(v.changed_version, 0) || '}'"
+)
+
+
 def _build_reads(connection: Connection, sqlite: bool) -> None:
-    """Everything requests read ready-made, from the rows just inserted: the date order,
-    each key's events in that order with their counts, the actors', places' and sources'
-    documents, and (SQLite) the full-text index, whose row ids are the events' ranks."""
+    """Everything requests read ready-made, from the rows just inserted and their versions:
+    the date order with each event's document, each key's events in that order with their
+    counts, the actors', places' and sources' documents, and (SQLite) the full-text index,
+    whose row ids are the events' ranks."""
     connection.execute(
         text(
             "INSERT INTO event_order"
-            " (rank, end_rank, event_id, date_start, date_end, span_class, facets)"
+            " (rank, end_rank, event_id, date_start, date_end, span_class, facets, doc)"
             " SELECT row_number() OVER (ORDER BY date_start, date_end, id),"
             " row_number() OVER (ORDER BY date_end, date_start, id),"
-            " id, date_start, date_end, span_class, facets FROM events"
+            f" id, date_start, date_end, span_class, facets, {_VERSIONED_DOC}"
+            " FROM events e LEFT JOIN event_versions v ON v.event_id = e.id"
             " ORDER BY date_start, date_end, id"
         )
     )

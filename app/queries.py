@@ -16,17 +16,12 @@ from app.planner import Plan, cursor_rank, encode_cursor, page_sql, run
 from app.prepared import iso
 from app.schemas import EventDetail, EventSummary
 
-_DOC_COLUMNS = (
-    "o.rank, o.date_start, o.date_end, o.event_id, e.doc, v.added_version, v.changed_version"
-)
-_DOC_JOINS = (
-    " JOIN events e ON e.id = o.event_id LEFT JOIN event_versions v ON v.event_id = o.event_id"
-)
+_DOC_COLUMNS = "o.rank, o.date_start, o.date_end, o.event_id, o.doc"
 Row = tuple[int, str, str, str, str]
 
 
 def _row(r: tuple[Any, ...]) -> Row:
-    return int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), _versioned(r[4], r[5], r[6])
+    return int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), str(r[4])
 
 
 def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Row]:
@@ -39,7 +34,7 @@ def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Ro
     rows = run(
         session,
         f"SELECT {_DOC_COLUMNS} FROM ({ranks}) AS p JOIN event_order o ON o.rank = p.rank"
-        f"{_DOC_JOINS} ORDER BY o.rank{direction}",
+        f" ORDER BY o.rank{direction}",
         **values,
         size=size,
     )
@@ -53,17 +48,11 @@ def _docs_at(session: Session, ranks: list[int]) -> list[Row]:
     names = ", ".join(f":r{i}" for i in range(len(ranks)))
     rows = run(
         session,
-        f"SELECT {_DOC_COLUMNS} FROM event_order o{_DOC_JOINS} WHERE o.rank IN ({names})",
+        f"SELECT {_DOC_COLUMNS} FROM event_order o WHERE o.rank IN ({names})",
         **{f"r{i}": rank for i, rank in enumerate(ranks)},
     )
     by_rank = {int(r[0]): _row(r) for r in rows}
     return [by_rank[rank] for rank in ranks if rank in by_rank]
-
-
-def _versioned(doc: str, added: int | None, changed: int | None) -> str:
-    """The stored document with the versions it was added and last changed in, which the
-    load learns only after the documents are built."""
-    return f'{doc[:-1]},"added_in":{added or 0},"changed_in":{changed or 0}}}'
 
 
 def page_documents(
@@ -128,13 +117,13 @@ def event_detail(session: Session, event_id: str) -> EventDetail:
     sources, figures, related events and notes."""
     rows = run(
         session,
-        "SELECT e.doc, e.notes, v.added_version, v.changed_version FROM events e"
-        " LEFT JOIN event_versions v ON v.event_id = e.id WHERE e.id = :id",
+        "SELECT o.doc, e.notes FROM event_order o JOIN events e ON e.id = o.event_id"
+        " WHERE o.event_id = :id",
         id=event_id,
     )
     if not rows:
         raise NotFound("event", event_id)
-    detail: Any = from_json(_versioned(rows[0][0], rows[0][2], rows[0][3]))
+    detail: Any = from_json(rows[0][0])
     detail["places"] = _places_with_parents(session, detail["places"])
     detail["citations"] = [
         {

@@ -1,14 +1,16 @@
-"""More read at load: the directories' documents, and each key's running positions.
+"""More read at load: documents by rank, the directories' documents, key positions.
 
 - Actors, places and sources as lists and details return them: `doc` holds an entity's
   list entry (with its aliases and event count) and `detail` its detail (with first and
   last dates, and a place's parents and children), as JSON text. A list page is one
   statement and a detail one lookup.
+- `event_order.doc`: each event's document with its versions, read by rank, so that a
+  page's documents are one lookup each and neighbours in date order sit together.
 - `event_keys.pos`: a row's position among its key's rows of its span class, in rank
   order. How many of one key's events fall in a rank range is then two lookups, so the
   total of one filter value within a date window is exact without counting.
 
-Both are built from the whole loaded dataset, so the upgrade empties it, as 0005 did: the
+All are built from the whole loaded dataset, so the upgrade empties it, as 0005 did: the
 next `timeline load` or `timeline serve` loads it again. Versions and changes are kept.
 
 Revision ID: 0009
@@ -60,6 +62,7 @@ def upgrade() -> None:
             batch.add_column(sa.Column("doc", sa.Text(), nullable=True))
             batch.add_column(sa.Column("detail", sa.Text(), nullable=True))
     _event_keys(with_positions=True)
+    op.add_column("event_order", sa.Column("doc", sa.Text(), server_default="", nullable=False))
 
 
 def _event_keys(*, with_positions: bool) -> None:
@@ -90,6 +93,8 @@ def downgrade() -> None:
         op.execute(f"DELETE FROM {table}")
     op.execute("DELETE FROM dataset_meta")  # the next load rebuilds the read tables
     _event_keys(with_positions=False)
+    with op.batch_alter_table("event_order") as batch:
+        batch.drop_column("doc")
     for table in _ENTITIES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("detail")
