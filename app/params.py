@@ -116,9 +116,12 @@ class QueryGuard:
         self.app = app
         self.routes = routes
         self._declared: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+        self._api_routes: list[APIRoute] | None = None  # found on the first request
 
     def _route(self, scope: Scope) -> APIRoute | None:
-        for route in _api_routes(self.routes()):
+        if self._api_routes is None:
+            self._api_routes = _api_routes(self.routes())
+        for route in self._api_routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
                 return route if route.include_in_schema else None
