@@ -26,6 +26,7 @@ from app.versions import record_version
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.KeyStat,
     models.EventKey,
+    models.EventDoc,
     models.EventOrder,
     models.PlaceTree,
     models.EventRelation,
@@ -175,18 +176,24 @@ _VERSIONED_DOC = (
 
 def _build_reads(connection: Connection, sqlite: bool) -> None:
     """Everything requests read ready-made, from the rows just inserted and their versions:
-    the date order with each event's document, each key's events in that order with their
+    the date order and each event's document by rank, each key's events in that order with their
     counts, the actors', places' and sources' documents, and (SQLite) the full-text index,
     whose row ids are the events' ranks."""
     connection.execute(
         text(
             "INSERT INTO event_order"
-            " (rank, end_rank, event_id, date_start, date_end, span_class, facets, doc)"
+            " (rank, end_rank, event_id, date_start, date_end, span_class, facets)"
             " SELECT row_number() OVER (ORDER BY date_start, date_end, id),"
             " row_number() OVER (ORDER BY date_end, date_start, id),"
-            f" id, date_start, date_end, span_class, facets, {_VERSIONED_DOC}"
-            " FROM events e LEFT JOIN event_versions v ON v.event_id = e.id"
+            " id, date_start, date_end, span_class, facets FROM events"
             " ORDER BY date_start, date_end, id"
+        )
+    )
+    connection.execute(  # in the events' own order: their documents are read in sequence
+        text(
+            f"INSERT INTO event_docs (rank, doc) SELECT o.rank, {_VERSIONED_DOC} FROM events e"
+            " JOIN event_order o ON o.event_id = e.id"
+            " LEFT JOIN event_versions v ON v.event_id = e.id"
         )
     )
     for keys in _KEYS:

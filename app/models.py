@@ -142,7 +142,7 @@ class Event(Base):
     # 0: spans at most a month, 1: at most a year, 2: longer (see app.dates.span_class).
     span_class: Mapped[int] = mapped_column(SmallInteger, server_default="2")
     # The event as lists and feeds return it (`app.schemas.EventSummary`), as JSON text
-    # built at load, less its versions (`event_order.doc` has them, and is what is read).
+    # built at load, less its versions (`event_docs` has them, and is what is read).
     doc: Mapped[str] = mapped_column(Text, server_default="")
     # The facet values it counts towards (see app.rows.facet_keys), copied to event_order.
     facets: Mapped[str] = mapped_column(Text, server_default="")
@@ -255,9 +255,17 @@ class EventOrder(Base):
     date_end: Mapped[date] = mapped_column(Date)
     span_class: Mapped[int] = mapped_column(SmallInteger)
     facets: Mapped[str] = mapped_column(Text)
-    # The event's document with the versions it was added and last changed in: a page
-    # reads its events' documents here, by rank, where consecutive ranks sit together.
-    doc: Mapped[str] = mapped_column(Text, server_default="")
+
+
+class EventDoc(Base):
+    """Each event's document with the versions it was added and last changed in, by rank,
+    written at load: a page reads one row per event, and neighbours in date order sit
+    together. Apart from `event_order`, which filters walk and which stays small."""
+
+    __tablename__ = "event_docs"
+
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    doc: Mapped[str] = mapped_column(Text)
 
 
 class EventKey(Base):

@@ -16,7 +16,8 @@ from app.planner import Plan, cursor_rank, encode_cursor, page_sql, run
 from app.prepared import iso
 from app.schemas import EventDetail, EventSummary
 
-_DOC_COLUMNS = "o.rank, o.date_start, o.date_end, o.event_id, o.doc"
+_DOC_COLUMNS = "o.rank, o.date_start, o.date_end, o.event_id, d.doc"
+_DOCS = "JOIN event_docs d ON d.rank = o.rank"
 Row = tuple[int, str, str, str, str]
 
 
@@ -34,7 +35,7 @@ def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Ro
     rows = run(
         session,
         f"SELECT {_DOC_COLUMNS} FROM ({ranks}) AS p JOIN event_order o ON o.rank = p.rank"
-        f" ORDER BY o.rank{direction}",
+        f" {_DOCS} ORDER BY o.rank{direction}",
         **values,
         size=size,
     )
@@ -48,7 +49,7 @@ def _docs_at(session: Session, ranks: list[int]) -> list[Row]:
     names = ", ".join(f":r{i}" for i in range(len(ranks)))
     rows = run(
         session,
-        f"SELECT {_DOC_COLUMNS} FROM event_order o WHERE o.rank IN ({names})",
+        f"SELECT {_DOC_COLUMNS} FROM event_order o {_DOCS} WHERE o.rank IN ({names})",
         **{f"r{i}": rank for i, rank in enumerate(ranks)},
     )
     by_rank = {int(r[0]): _row(r) for r in rows}
@@ -117,8 +118,8 @@ def event_detail(session: Session, event_id: str) -> EventDetail:
     sources, figures, related events and notes."""
     rows = run(
         session,
-        "SELECT o.doc, e.notes FROM event_order o JOIN events e ON e.id = o.event_id"
-        " WHERE o.event_id = :id",
+        f"SELECT d.doc, e.notes FROM event_order o {_DOCS}"
+        " JOIN events e ON e.id = o.event_id WHERE o.event_id = :id",
         id=event_id,
     )
     if not rows:

@@ -4,8 +4,8 @@
   list entry (with its aliases and event count) and `detail` its detail (with first and
   last dates, and a place's parents and children), as JSON text. A list page is one
   statement and a detail one lookup.
-- `event_order.doc`: each event's document with its versions, read by rank, so that a
-  page's documents are one lookup each and neighbours in date order sit together.
+- `event_docs`: each event's document with its versions, by rank, so that a page's
+  documents are one lookup each and neighbours in date order sit together.
 - `event_keys.pos`: a row's position among its key's rows of its span class, in rank
   order. How many of one key's events fall in a rank range is then two lookups, so the
   total of one filter value within a date window is exact without counting.
@@ -62,7 +62,12 @@ def upgrade() -> None:
             batch.add_column(sa.Column("doc", sa.Text(), nullable=True))
             batch.add_column(sa.Column("detail", sa.Text(), nullable=True))
     _event_keys(with_positions=True)
-    op.add_column("event_order", sa.Column("doc", sa.Text(), server_default="", nullable=False))
+    op.create_table(
+        "event_docs",
+        sa.Column("rank", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("doc", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("rank", name=op.f("pk_event_docs")),
+    )
 
 
 def _event_keys(*, with_positions: bool) -> None:
@@ -93,8 +98,7 @@ def downgrade() -> None:
         op.execute(f"DELETE FROM {table}")
     op.execute("DELETE FROM dataset_meta")  # the next load rebuilds the read tables
     _event_keys(with_positions=False)
-    with op.batch_alter_table("event_order") as batch:
-        batch.drop_column("doc")
+    op.drop_table("event_docs")
     for table in _ENTITIES:
         with op.batch_alter_table(table) as batch:
             batch.drop_column("detail")
