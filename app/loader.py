@@ -176,9 +176,9 @@ _VERSIONED_DOC = (
 
 def _build_reads(connection: Connection, sqlite: bool) -> None:
     """Everything requests read ready-made, from the rows just inserted and their versions:
-    the date order and each event's document by rank, each key's events in that order with their
-    counts, the actors', places' and sources' documents, and (SQLite) the full-text index,
-    whose row ids are the events' ranks."""
+    the date order, each event's document by rank, each key's events in that order with
+    their positions and counts, the actors', places' and sources' documents, and (SQLite)
+    the full-text index, whose row ids are the events' ranks."""
     connection.execute(
         text(
             "INSERT INTO event_order"
