@@ -144,21 +144,11 @@ def build_documents(connection: Connection) -> None:
                 f" LEFT JOIN event_order o ON o.rank = s.first_rank ORDER BY {directory.order}"
             )
         ).all()
+        records = [dict(zip(columns, row, strict=False)) for row in rows]
         aliases = _aliases(connection, directory)
-        refs: dict[str, dict[str, Any]] = {}
-        parent_of: dict[str, str | None] = {}
-        children: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if directory is PLACES:
-            for row in rows:  # in list order, so children come out in it too
-                values = dict(zip(columns, row, strict=False))
-                refs[row[0]] = {name: values[name] for name in _REF}
-                parent_of[row[0]] = values["parent_id"]
-            for place_id, parent in parent_of.items():
-                if parent is not None:
-                    children[parent].append(refs[place_id])
+        parents, children = _place_tree(records) if directory is PLACES else ({}, {})
         updates = []
-        for row in rows:
-            values = dict(zip(columns, row, strict=False))
+        for row, values in zip(rows, records, strict=True):
             item = {_RENAMED.get(c, c): values[c] for c in directory.columns}
             if directory.names is not None:
                 item["aliases"] = aliases.get(values["id"], [])
@@ -169,7 +159,7 @@ def build_documents(connection: Connection) -> None:
             full["first_date"] = iso(first) if first is not None else None
             full["last_date"] = iso(last) if last is not None else None
             if directory is PLACES:
-                full["parents"] = _parents(refs, parent_of, values["id"])
+                full["parents"] = parents[values["id"]]
                 full["children"] = children.get(values["id"], [])
             updates.append(
                 {
@@ -198,16 +188,24 @@ def _aliases(connection: Connection, directory: Directory) -> dict[str, list[str
     return aliases
 
 
-def _parents(
-    refs: dict[str, dict[str, Any]], parent_of: dict[str, str | None], place_id: str
-) -> list[dict[str, Any]]:
-    """The places containing `place_id`, outermost first."""
-    chain: list[dict[str, Any]] = []
-    parent = parent_of[place_id]
-    while parent is not None and len(chain) < len(refs):  # bounded even if a cycle slipped in
-        chain.append(refs[parent])
-        parent = parent_of[parent]
-    return chain[::-1]
+def _place_tree(
+    records: list[dict[str, Any]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Each place's containing places (outermost first) and the places directly inside it
+    (in `records`' order, the list order)."""
+    refs = {r["id"]: {name: r[name] for name in _REF} for r in records}
+    parent_of = {r["id"]: r["parent_id"] for r in records}
+    children: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    parents: dict[str, list[dict[str, Any]]] = {}
+    for place_id, parent in parent_of.items():
+        if parent is not None:
+            children[parent].append(refs[place_id])
+        chain: list[dict[str, Any]] = []
+        while parent is not None and len(chain) < len(refs):  # bounded, cycles or not
+            chain.append(refs[parent])
+            parent = parent_of[parent]
+        parents[place_id] = chain[::-1]
+    return parents, children
 
 
 def encode_offset(offset: int) -> str:
