@@ -178,7 +178,7 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
     """Everything requests read ready-made, from the rows just inserted and their versions:
     the date order, each event's document by rank, each key's events in that order with
     their positions and counts, the actors', places' and sources' documents, and (SQLite)
-    the full-text index, whose row ids are the events' ranks."""
+    the full-text index, whose row ids are the events' ranks, with its words."""
     connection.execute(
         text(
             "INSERT INTO event_order"
@@ -236,6 +236,12 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
                 # is not above the last one, so any other order costs far more.
                 "INSERT INTO events_fts(rowid, search_text) SELECT o.rank, e.search_text"
                 " FROM event_order o JOIN events e ON e.id = o.event_id ORDER BY o.rank"
+            )
+        )
+        connection.execute(text("DELETE FROM events_fts_terms"))
+        connection.execute(  # the indexed words, for the planner to find what a word begins
+            text(
+                "INSERT INTO events_fts_terms (term, events) SELECT term, doc FROM events_fts_vocab"
             )
         )
 

@@ -72,6 +72,12 @@ class Thresholds:
     # span) that the full-text index reads to find those overlapping it; with more, those
     # events are walked by date with their words tested.
     earlier_text: int = 500
+    # A word of `q` matches the words it begins (`protest`: protest, protests, protesters).
+    # Up to this many are asked of the full-text index as they are, each a seek into its
+    # list; a word beginning more, or of three letters or fewer, is asked as a prefix,
+    # which the index answers from ready lists up to three letters and beyond that by
+    # merging the list of every word it begins.
+    terms_per_word: int = 64
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class Plan:
     driver: tuple[str, ...] = ()
     tests: tuple[tuple[str, ...], ...] = ()
     words: tuple[str, ...] = ()
+    match: str | None = None  # the words as a full-text query (SQLite), see `_match_query`
     low: tuple[int, ...] = (1, 1, 1)
     high: int | None = None
     ends_from: date | None = None  # overlap: the event ends on or after this day
@@ -226,29 +233,33 @@ def plan_events(
     groups += [(f"place:{i}",) for i in filters.place_ids]
     groups += [(f"source:{i}",) for i in filters.source_ids]
     words: tuple[str, ...] = ()
+    match = None
     if filters.q is not None:
         words = tuple(search_words(filters.q))
         if not words:
             raise InvalidParameter("q", "contains no letters or digits to search for")
+        if dialect == "sqlite":
+            match = _match_query(session, words, thresholds.terms_per_word)
+            if match is None:
+                return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
 
     stats = _key_stats(session, {key for group in groups for key in group})
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
     if any(size == 0 for size in sizes):
         return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
-    base = Plan("keys", sort=filters.sort, dialect=dialect, thresholds=thresholds)
+    base = Plan("keys", match=match, sort=filters.sort, dialect=dialect, thresholds=thresholds)
     plan = _with_window(session, base, filters, stats.get(_LONGEST, 0))
     if not groups:
         groups, sizes = [("*",)], [stats["*"]]
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
-    indexed = dialect == "sqlite" and any(len(w) > 1 for w in words)
     if words and driver == ("*",) and thresholds.text_drive > 0:
         # Only words and dates: the full-text index walks the window's matches in date
         # order, however common the words. PostgreSQL has no such walk: there the dates
         # are walked, each event's text tested (the first page of common words comes
         # soonest that way, and counting matches to choose would cost more than it saves).
-        strategy = "text" if indexed else "keys"
+        strategy = "text" if match is not None else "keys"
     elif words:
         cap = min(thresholds.text_drive, sizes[order[0]])
         matches = _text_matches(session, plan, words, cap + 1)
@@ -269,6 +280,31 @@ def plan_events(
         words=words,
         total=total,
     )
+
+
+def _match_query(session: Session, words: tuple[str, ...], most: int) -> str | None:
+    """The full-text query for events holding every word (SQLite), each as the `most`
+    words it begins or as a prefix (see `Thresholds.terms_per_word`); None when a word
+    begins no indexed word, so that nothing matches."""
+    # Keyed words are [a-z0-9]: every word beginning with `w` sorts from `w` to `w~`.
+    ranges = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT {i} AS word, term FROM events_fts_terms"
+        f" WHERE term >= :w{i} AND term < :w{i} || '~' LIMIT {most + 1})"
+        for i in range(len(words))
+    )
+    begun: dict[int, list[str]] = {i: [] for i in range(len(words))}
+    for i, term in run(session, ranges, **_numbered("w", words)):
+        begun[int(i)].append(str(term))
+    parts = []
+    for i, word in enumerate(words):
+        terms = begun[i]
+        if not terms:
+            return None
+        if len(word) <= 3 or len(terms) > most:
+            parts.append(f'"{word}"*')
+        else:
+            parts.append("(" + " OR ".join(f'"{term}"' for term in terms) + ")")
+    return " AND ".join(parts)
 
 
 _LONGEST = ""  # not a key: `_key_stats` reports the longest event's span under it
@@ -461,10 +497,9 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
 
 
 def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
-    """The events from rank `low` containing every word (found by the full-text index),
-    that meet the window and the other filters, in no particular order."""
-    indexed = [w for w in plan.words if len(w) >= 2]  # a trigram needs " " and 2 more
-    fts = plan.dialect == "sqlite" and bool(indexed)
+    """The events from rank `low` containing every word (found by the full-text index on
+    SQLite), that meet the window and the other filters, in no particular order."""
+    fts = plan.match is not None
     # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
     # the index skip to the window.
     rank = "f.rowid" if fts else "o.rank"
@@ -473,20 +508,18 @@ def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, A
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
-    unindexed = tuple(w for w in plan.words if len(w) < 2) if fts else plan.words
-    conditions += [f"e.search_text LIKE :w{i}" for i in range(len(unindexed))]
-    values |= _likes(unindexed)
-    events = " JOIN events e ON e.id = o.event_id" if unindexed else ""
     if fts:
-        values["phrase"] = " AND ".join(f'" {w}"' for w in indexed)  # words are [a-z0-9]
+        values["match"] = plan.match
         # The date order's row only when a condition reads it.
         ends = plan.ends_from is not None or plan.ends_by is not None
-        joined = events or plan.tests or ends
+        joined = plan.tests or ends
         source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
-        conditions.insert(0, "events_fts MATCH :phrase")
+        conditions.insert(0, "events_fts MATCH :match")
     else:
-        source = "event_order o"
-    sql = f"SELECT {rank} AS rank FROM {source}{events} WHERE " + " AND ".join(conditions)
+        source = "event_order o JOIN events e ON e.id = o.event_id"
+        conditions += [f"e.search_text LIKE :w{i}" for i in range(len(plan.words))]
+        values |= _likes(plan.words)
+    sql = f"SELECT {rank} AS rank FROM {source} WHERE " + " AND ".join(conditions)
     return sql, values
 
 

@@ -447,5 +447,6 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
 
 
 def search_text(texts: Iterable[str]) -> str:
-    """Keyed words of all texts, space-padded so a word match is a LIKE '% word%'."""
-    return " " + text_key(" ".join(texts)) + " "
+    """The distinct keyed words of all texts, space-padded so that a word beginning with
+    `w` is a LIKE '% w%' (a search asks which words an event holds, never how often)."""
+    return " " + " ".join(dict.fromkeys(text_key(" ".join(texts)).split())) + " "

@@ -22,6 +22,7 @@ from bench.floor import (
     EVENT_COLUMNS,
     ORDER,
     Raw,
+    fts_match,
     raw_csv,
     raw_event,
     raw_facets,
@@ -198,7 +199,7 @@ def _rare_words(con: sqlite3.Connection, size: int, n: int) -> list[str]:
             count = con.execute(
                 "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ? "
                 "LIMIT ?)",
-                (f'" {keyed[0]}"', high + 1),
+                (fts_match(keyed), high + 1),
             ).fetchone()[0]
             if low <= count <= high:
                 words.append(word)
@@ -316,7 +317,7 @@ def build_cases(ctx: Context, n: int) -> list[Case]:
         variants = []
         for term in terms[:n]:
             words = search_words(term)
-            phrase = " AND ".join(f'" {w}"' for w in words)
+            phrase = fts_match(words)
             sqlite_where = (
                 "id IN (SELECT event_id FROM event_order WHERE rank IN"
                 " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))"

@@ -17,6 +17,14 @@ EVENT_COLUMNS = (
     "id, title, edtf, precision, date_start, date_end, approximate, uncertain, type, summary"
 )
 ORDER = "date_start, date_end, id"
+
+
+def fts_match(words: Sequence[str]) -> str:
+    """Events holding a word beginning with each of `words`, in the full-text index's
+    own query syntax (what a Datasette user writes against `events_fts`)."""
+    return " AND ".join(f'"{w}"*' for w in words)
+
+
 FACET_SIZE = 50  # our /facets default
 
 
@@ -62,7 +70,7 @@ class Raw:
 
     def text_match(self, words: Sequence[str]) -> tuple[str, dict[str, Any]]:
         if self.dialect == "sqlite":
-            phrase = " AND ".join(f'" {w}"' for w in words)
+            phrase = fts_match(words)
             # The full-text index's row ids are the events' ranks (event_order).
             where = (
                 "id IN (SELECT event_id FROM event_order WHERE rank IN"

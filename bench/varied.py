@@ -280,7 +280,7 @@ class Requests:
         keyed = search_words(" ".join(words))
         start, end = self.window()
         where, params, ds = self.window_sql(start, end)
-        phrase = " AND ".join(f'" {w}"' for w in keyed)
+        phrase = floor.fts_match(keyed)
         # The full-text index's row ids are the events' ranks (event_order).
         match = (
             "id in (select event_id from event_order where rank in"

@@ -98,6 +98,10 @@ FILTERS = [
     EventFilters(q="the", sort="-date"),
     EventFilters(q="osce", place_ids=("tajikistan",)),
     EventFilters(q="2015"),
+    # Beginnings of words: each matches several words, or (short) the index's prefix lists.
+    EventFilters(q="quvvat kill"),
+    EventFilters(q="op", window_start=date(2010, 1, 1)),
+    EventFilters(q="Tajikistan's 2012", window_end=date(2016, 1, 1)),
     # One value within a window: counted from positions, however many match.
     EventFilters(place_ids=("tajikistan",), window_start=date(1995, 6, 1)),
     EventFilters(types=("killing",), window_start=date(2014, 6, 1), window_end=date(2016, 6, 1)),
@@ -109,7 +113,9 @@ THRESHOLDS = {
     "text-drives": Thresholds(text_drive=1_000_000, earlier_text=1_000_000),
     "earlier-walked": Thresholds(text_drive=1_000_000, earlier_text=0),
     "keys-drive": Thresholds(text_drive=0),
-    "counts-capped": Thresholds(count_limit=3, words_count_limit=2, text_drive=5, earlier_text=2),
+    "counts-capped": Thresholds(
+        count_limit=3, words_count_limit=2, text_drive=5, earlier_text=2, terms_per_word=1
+    ),
 }
 
 
