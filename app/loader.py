@@ -19,7 +19,7 @@ from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
 from app.directory import build_documents
-from app.rows import DatasetRows, dataset_rows
+from app.rows import DatasetRows, EventDocRow, dataset_rows
 from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
@@ -131,7 +131,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     if sqlite:
         _check_foreign_keys(connection)
     record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
-    _build_reads(connection, sqlite)
+    _build_reads(connection, rows, sqlite)
     connection.execute(
         insert(_table(models.DatasetMeta)),
         {
@@ -166,15 +166,7 @@ _KEYS = (
 )
 
 
-# The document closed with the versions the event was added and last changed in, which
-# `record_version` has just written.
-_VERSIONED_DOC = (
-    "substr(e.doc, 1, length(e.doc) - 1) || ',\"added_in\":' || coalesce(v.added_version, 0)"
-    " || ',\"changed_in\":' || coalesce(v.changed_version, 0) || '}'"
-)
-
-
-def _build_reads(connection: Connection, sqlite: bool) -> None:
+def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     """Everything requests read ready-made, from the rows just inserted and their versions:
     the date order, each event's document by rank, each key's events in that order with
     their positions and counts, the actors', places' and sources' documents, and (SQLite)
@@ -189,13 +181,7 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
             " ORDER BY date_start, date_end, id"
         )
     )
-    connection.execute(  # in the events' own order: their documents are read in sequence
-        text(
-            f"INSERT INTO event_docs (rank, doc) SELECT o.rank, {_VERSIONED_DOC} FROM events e"
-            " JOIN event_order o ON o.event_id = e.id"
-            " LEFT JOIN event_versions v ON v.event_id = e.id"
-        )
-    )
+    _insert_documents(connection, rows)
     for keys in _KEYS:
         # Each kind's keys share a prefix: inserted in key order, they append to the index.
         connection.execute(
@@ -243,6 +229,32 @@ def _build_reads(connection: Connection, sqlite: bool) -> None:
             text(
                 "INSERT INTO events_fts_terms (term, events) SELECT term, doc FROM events_fts_vocab"
             )
+        )
+
+
+def _insert_documents(connection: Connection, rows: DatasetRows) -> None:
+    """Each event's document by its rank, closed with the versions it was added and last
+    changed in (which `record_version` has just written): written once, here, rather than
+    kept beside the event's row as well."""
+    placed = {
+        event_id: (rank, added, changed)
+        for event_id, rank, added, changed in connection.execute(
+            text(
+                "SELECT o.event_id, o.rank, coalesce(v.added_version, 0),"
+                " coalesce(v.changed_version, 0) FROM event_order o"
+                " LEFT JOIN event_versions v ON v.event_id = o.event_id"
+            )
+        )
+    }
+    for documents in rows.event_documents():
+        _insert(
+            connection,
+            models.EventDoc,
+            [
+                EventDocRow(rank, f'{doc[:-1]},"added_in":{added},"changed_in":{changed}}}')
+                for event_id, doc in documents
+                for rank, added, changed in (placed[event_id],)
+            ],
         )
 
 

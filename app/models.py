@@ -141,9 +141,6 @@ class Event(Base):
     search_text: Mapped[str] = mapped_column(Text)
     # 0: spans at most a month, 1: at most a year, 2: longer (see app.dates.span_class).
     span_class: Mapped[int] = mapped_column(SmallInteger, server_default="2")
-    # The event as lists and feeds return it (`app.schemas.EventSummary`), as JSON text
-    # built at load, less its versions (`event_docs` has them, and is what is read).
-    doc: Mapped[str] = mapped_column(Text, server_default="")
     # The facet values it counts towards (see app.rows.facet_keys), copied to event_order.
     facets: Mapped[str] = mapped_column(Text, server_default="")
     # SHA-256 of the event's record (see app.versions.content_hash): what a load compares.

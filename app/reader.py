@@ -14,6 +14,7 @@ import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from dataclasses import replace
 from pathlib import Path
 from tempfile import mkdtemp
 from typing import Any, Literal, NamedTuple, TypeVar, overload
@@ -33,7 +34,7 @@ from app.dataset import (
     SourceRecord,
 )
 from app.errors import DatasetError, InvalidDataset, field_path, short
-from app.rows import DatasetRows, EventRows, Lookup, event_rows
+from app.rows import DatasetRows, EventRows, Lookup, documents_file, event_rows
 from app.workers import default_workers, no_gc, worker_pool
 from app.yamlfile import (
     LineDict,
@@ -263,7 +264,9 @@ def _read_file(
         return _ValidFile(checked, rows, rows.max_span_days)
     spooled = context.spool / f"{number:06d}.pickle"
     with spooled.open("wb") as handle:
-        pickle.dump(rows, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(replace(rows, documents=[]), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    with documents_file(spooled).open("wb") as handle:
+        pickle.dump(rows.documents, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return _ValidFile(checked, spooled, rows.max_span_days)
 
 

@@ -103,9 +103,21 @@ class EventRow(NamedTuple):
     summary: str
     notes: str | None
     search_text: str
-    doc: str
     facets: str
     content_hash: str
+
+
+class EventDocument(NamedTuple):
+    """The event as lists and feeds return it, as JSON text, less its versions: the load
+    writes it to `event_docs` by rank, once the ranks and versions are known."""
+
+    event_id: str
+    doc: str
+
+
+class EventDocRow(NamedTuple):
+    rank: int
+    doc: str  # with its versions
 
 
 class EventActorRow(NamedTuple):
@@ -211,6 +223,7 @@ class EventRows:
     """The rows some events add to each event table, in insert order."""
 
     events: list[EventRow] = field(default_factory=list)
+    documents: list[EventDocument] = field(default_factory=list)
     event_actors: list[EventActorRow] = field(default_factory=list)
     event_places: list[EventPlaceRow] = field(default_factory=list)
     event_tags: list[EventTagRow] = field(default_factory=list)
@@ -295,7 +308,8 @@ class DatasetRows:
         self.close()
 
     def event_chunks(self) -> Iterator[EventRows]:
-        """The event rows, one events file at a time."""
+        """The event rows, one events file at a time (their documents apart, see
+        `event_documents`)."""
         for chunk in self.events:
             if isinstance(chunk, Path):
                 with chunk.open("rb") as handle:
@@ -303,6 +317,22 @@ class DatasetRows:
                 yield rows
             else:
                 yield chunk
+
+    def event_documents(self) -> Iterator[list[EventDocument]]:
+        """The event documents, one events file at a time: spooled apart from the rows,
+        since they are written later and read only then."""
+        for chunk in self.events:
+            if isinstance(chunk, Path):
+                with documents_file(chunk).open("rb") as handle:
+                    documents: list[EventDocument] = pickle.load(handle)
+                yield documents
+            else:
+                yield chunk.documents
+
+
+def documents_file(spooled: Path) -> Path:
+    """Where the documents of the events file spooled at `spooled` wait."""
+    return spooled.with_suffix(".documents")
 
 
 def dataset_rows(dataset: Dataset) -> DatasetRows:
@@ -411,10 +441,12 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 event.summary,
                 event.notes,
                 search_text(texts),
-                to_json(event_document(event, span, lookup)).decode(),
                 facet_keys(event, span, lookup),
                 content_hash(event),
             )
+        )
+        rows.documents.append(
+            EventDocument(event.id, to_json(event_document(event, span, lookup)).decode())
         )
         rows.event_actors += (
             EventActorRow(event.id, ref.actor, ref.role, i) for i, ref in enumerate(event.actors)

@@ -89,3 +89,44 @@ def test_upgrading_classes_the_events_already_loaded(engine):
     run("head")
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM events")) == 0
+
+
+def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
+    """0010 drops `events.doc` and rebuilds the full-text index by words from the rows
+    already loaded; going back restores both. Neither needs a new load."""
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    from app.cli import alembic_config, load
+    from app.planner import EventFilters, plan_events
+    from app.queries import page_documents
+    from app.reader import read_dataset
+    from tests.conftest import FIXTURE_DATA
+
+    def move(step, revision):
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    def found(q):
+        with Session(engine) as session:
+            docs, _ = page_documents(session, plan_events(session, EventFilters(q=q)), 500, None)
+        return sorted(doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs)
+
+    load(engine, read_dataset(FIXTURE_DATA))
+    before = {q: found(q) for q in ("quvvat", "osce mandat", "op")}
+    assert all(before.values())
+    move(command.downgrade, "0009")
+    with engine.connect() as connection:
+        restored = connection.execute(
+            text(
+                "SELECT e.doc, d.doc FROM events e JOIN event_order o ON o.event_id = e.id"
+                " JOIN event_docs d ON d.rank = o.rank"
+            )
+        ).all()
+    assert restored and all(d.startswith(e[:-1] + ',"added_in":') for e, d in restored)
+    move(command.upgrade, "head")
+    assert "doc" not in {c["name"] for c in inspect(engine).get_columns("events")}
+    assert {q: found(q) for q in before} == before
