@@ -19,7 +19,7 @@ from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
 from app.directory import build_documents
-from app.rows import DatasetRows, EventDocRow, dataset_rows
+from app.rows import DatasetRows, EventDocRow, EventWordsRow, dataset_rows
 from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
@@ -27,6 +27,7 @@ _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.KeyStat,
     models.EventKey,
     models.EventDoc,
+    models.EventWords,
     models.EventOrder,
     models.PlaceTree,
     models.EventRelation,
@@ -220,8 +221,8 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> Non
             text(
                 # In rank order: the index flushes its pending terms whenever a row id
                 # is not above the last one, so any other order costs far more.
-                "INSERT INTO events_fts(rowid, search_text) SELECT o.rank, e.search_text"
-                " FROM event_order o JOIN events e ON e.id = o.event_id ORDER BY o.rank"
+                "INSERT INTO events_fts(rowid, search_text)"
+                " SELECT rank, search_text FROM event_words ORDER BY rank"
             )
         )
         connection.execute(text("DELETE FROM events_fts_terms"))
@@ -234,8 +235,8 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> Non
 
 def _insert_documents(connection: Connection, rows: DatasetRows) -> None:
     """Each event's document by its rank, closed with the versions it was added and last
-    changed in (which `record_version` has just written): written once, here, rather than
-    kept beside the event's row as well."""
+    changed in (which `record_version` has just written), and its keyed words: written
+    once, here, by rank, rather than beside the event's row."""
     placed = {
         event_id: (rank, added, changed)
         for event_id, rank, added, changed in connection.execute(
@@ -247,14 +248,19 @@ def _insert_documents(connection: Connection, rows: DatasetRows) -> None:
         )
     }
     for documents in rows.event_documents():
+        ranked = [(placed[d.event_id], d) for d in documents]
         _insert(
             connection,
             models.EventDoc,
             [
-                EventDocRow(rank, f'{doc[:-1]},"added_in":{added},"changed_in":{changed}}}')
-                for event_id, doc in documents
-                for rank, added, changed in (placed[event_id],)
+                EventDocRow(rank, f'{d.doc[:-1]},"added_in":{added},"changed_in":{changed}}}')
+                for (rank, added, changed), d in ranked
             ],
+        )
+        _insert(
+            connection,
+            models.EventWords,
+            [EventWordsRow(rank, d.search_text) for (rank, _, _), d in ranked],
         )
 
 

@@ -137,8 +137,6 @@ class Event(Base):
     type: Mapped[str] = mapped_column(String(40))
     summary: Mapped[str] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
-    # Keyed words of title, summary, quotes, actor and place names (see app.text).
-    search_text: Mapped[str] = mapped_column(Text)
     # 0: spans at most a month, 1: at most a year, 2: longer (see app.dates.span_class).
     span_class: Mapped[int] = mapped_column(SmallInteger, server_default="2")
     # The facet values it counts towards (see app.rows.facet_keys), copied to event_order.
@@ -252,6 +250,18 @@ class EventOrder(Base):
     date_end: Mapped[date] = mapped_column(Date)
     span_class: Mapped[int] = mapped_column(SmallInteger)
     facets: Mapped[str] = mapped_column(Text)
+
+
+class EventWords(Base):
+    """Each event's distinct keyed words (title, summary, tags, quotes, actor and place
+    names, see `app.text`), by rank: what `q` tests an event against, stored beside its
+    neighbours in date order. SQLite indexes them in `events_fts`, PostgreSQL with
+    pg_trgm (`ix_event_words_trgm`), both made by migrations."""
+
+    __tablename__ = "event_words"
+
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    search_text: Mapped[str] = mapped_column(Text)
 
 
 class EventDoc(Base):

@@ -423,11 +423,8 @@ def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[
         )
         values |= _numbered(f"t{g}_", group)
     if plan.words and plan.strategy != "text":
-        likes = " AND ".join(f"e.search_text LIKE :w{i}" for i in range(len(plan.words)))
-        conditions.append(
-            "EXISTS (SELECT 1 FROM event_order wo JOIN events e ON e.id = wo.event_id"
-            f" WHERE wo.rank = {rank} AND {likes})"
-        )
+        likes = " AND ".join(f"w.search_text LIKE :w{i}" for i in range(len(plan.words)))
+        conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {likes})")
         values |= _likes(plan.words)
     return conditions, values
 
@@ -516,8 +513,8 @@ def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, A
         source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
         conditions.insert(0, "events_fts MATCH :match")
     else:
-        source = "event_order o JOIN events e ON e.id = o.event_id"
-        conditions += [f"e.search_text LIKE :w{i}" for i in range(len(plan.words))]
+        source = "event_order o JOIN event_words w ON w.rank = o.rank"
+        conditions += [f"w.search_text LIKE :w{i}" for i in range(len(plan.words))]
         values |= _likes(plan.words)
     sql = f"SELECT {rank} AS rank FROM {source} WHERE " + " AND ".join(conditions)
     return sql, values

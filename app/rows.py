@@ -102,22 +102,28 @@ class EventRow(NamedTuple):
     type: str
     summary: str
     notes: str | None
-    search_text: str
     facets: str
     content_hash: str
 
 
 class EventDocument(NamedTuple):
-    """The event as lists and feeds return it, as JSON text, less its versions: the load
-    writes it to `event_docs` by rank, once the ranks and versions are known."""
+    """The event as lists and feeds return it, as JSON text, less its versions, and its
+    keyed words: the load writes them by rank (`event_docs`, `event_words`), once the
+    ranks and versions are known."""
 
     event_id: str
     doc: str
+    search_text: str
 
 
 class EventDocRow(NamedTuple):
     rank: int
     doc: str  # with its versions
+
+
+class EventWordsRow(NamedTuple):
+    rank: int
+    search_text: str
 
 
 class EventActorRow(NamedTuple):
@@ -440,13 +446,14 @@ def event_rows(events: Iterable[EventRecord], lookup: Lookup) -> EventRows:
                 event.type,
                 event.summary,
                 event.notes,
-                search_text(texts),
                 facet_keys(event, span, lookup),
                 content_hash(event),
             )
         )
         rows.documents.append(
-            EventDocument(event.id, to_json(event_document(event, span, lookup)).decode())
+            EventDocument(
+                event.id, to_json(event_document(event, span, lookup)).decode(), search_text(texts)
+            )
         )
         rows.event_actors += (
             EventActorRow(event.id, ref.actor, ref.role, i) for i, ref in enumerate(event.actors)

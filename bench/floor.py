@@ -77,8 +77,12 @@ class Raw:
                 " (SELECT rowid FROM events_fts WHERE events_fts MATCH :phrase))"
             )
             return where, {"phrase": phrase}
-        clauses = [f"search_text LIKE :w{i}" for i in range(len(words))]
-        return " AND ".join(clauses), {f"w{i}": f"% {w}%" for i, w in enumerate(words)}
+        likes = " AND ".join(f"w.search_text LIKE :w{i}" for i in range(len(words)))
+        where = (
+            "id IN (SELECT o.event_id FROM event_order o JOIN event_words w ON w.rank = o.rank"
+            f" WHERE {likes})"
+        )
+        return where, {f"w{i}": f"% {w}%" for i, w in enumerate(words)}
 
     def year(self, column: str) -> str:
         if self.dialect == "sqlite":

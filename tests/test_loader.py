@@ -141,7 +141,9 @@ def test_search_text_and_name_keys_are_folded(engine):
             )
         )
         search = connection.scalar(
-            select(models.Event.search_text).where(models.Event.id == "2002-12-muller-visit")
+            select(models.EventWords.search_text)
+            .join(models.EventOrder, models.EventOrder.rank == models.EventWords.rank)
+            .where(models.EventOrder.event_id == "2002-12-muller-visit")
         )
         version = connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert keys == {"umarali kuvatov", "kuvatov"}
