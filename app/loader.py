@@ -19,12 +19,14 @@ from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
 from app.directory import build_documents
+from app.facets import build_facet_buckets
 from app.rows import DatasetRows, EventDocRow, EventWordsRow, dataset_rows
 from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.KeyStat,
+    models.FacetBucket,
     models.EventKey,
     models.EventDoc,
     models.EventWords,
@@ -132,7 +134,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     if sqlite:
         _check_foreign_keys(connection)
     record_version(connection, rows.hash, rows.event_count)  # what changed, as a version
-    _build_reads(connection, rows, sqlite)
+    facet_bucket = _build_reads(connection, rows, sqlite)
     connection.execute(
         insert(_table(models.DatasetMeta)),
         {
@@ -141,6 +143,7 @@ def _replace(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
             "loaded_at": datetime.now(UTC),
             "event_count": rows.event_count,
             "max_span_days": rows.max_span_days,
+            "facet_bucket": facet_bucket,
         },
     )
     if sqlite:
@@ -167,11 +170,12 @@ _KEYS = (
 )
 
 
-def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
+def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int:
     """Everything requests read ready-made, from the rows just inserted and their versions:
     the date order, each event's document by rank, each key's events in that order with
-    their positions and counts, the actors', places' and sources' documents, and (SQLite)
-    the full-text index, whose row ids are the events' ranks, with its words."""
+    their positions and counts, the facet buckets, the actors', places' and sources'
+    documents, and (SQLite) the full-text index, whose row ids are the events' ranks, with
+    its words. Returns the facet bucket size."""
     connection.execute(
         text(
             "INSERT INTO event_order"
@@ -210,6 +214,7 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> Non
         ).bindparams(bindparam("open", date.min, type_=Date))
     )
     build_documents(connection)
+    facet_bucket = build_facet_buckets(connection, rows.event_count)
     if sqlite:
         # Terms pending in memory before the index writes a segment: the default (1 MB)
         # writes hundreds of small segments at a million events, merged over and over.
@@ -231,6 +236,7 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> Non
                 "INSERT INTO events_fts_terms (term, events) SELECT term, doc FROM events_fts_vocab"
             )
         )
+    return facet_bucket
 
 
 def _insert_documents(connection: Connection, rows: DatasetRows) -> None:

@@ -301,6 +301,18 @@ class EventKey(Base):
     pos: Mapped[int] = mapped_column(Integer)
 
 
+class FacetBucket(Base):
+    """The facet values' counts (`event_order.facets`) of each run of `bucket_size`
+    consecutive ranks, as a JSON object, written at load: the facets of a date window are
+    its whole buckets' counts added up, plus the events at its two ends and those
+    starting before it (`app.facets`)."""
+
+    __tablename__ = "facet_buckets"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    counts: Mapped[str] = mapped_column(Text)
+
+
 class KeyStat(Base):
     """How many events each key matches, and its first event's rank and last end date:
     actor, place and source counts and dates, and the planner's size estimates."""
@@ -325,6 +337,8 @@ class DatasetMeta(Base):
     # The longest event (days): an event overlapping a window starts at most this long
     # before it, which gives the date index a lower bound.
     max_span_days: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Ranks per facet bucket (`FacetBucket`); 0 when none were built.
+    facet_bucket: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 # --- versions: kept across loads (replace_dataset never deletes them) ------------------
