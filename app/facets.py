@@ -2,18 +2,19 @@
 
 Like Datasette's facets, these reuse the list's plan (`app.planner.matching_sql`), so the
 counts always describe exactly the events `/events` returns for the same filters. Each
-event's facet values were stored at load (`event_order.facets`) and counted there: for
-the whole dataset (`key_stats`) and for each bucket of consecutive ranks
-(`facet_buckets`), so the facets of a date window add up the buckets inside it rather
-than reading each of its events.
+event's facet values were stored at load (`event_order.facets`), and so were running
+totals of them along the date order (`facet_buckets`): every event starting within a
+window is the difference of two running totals, corrected by the events between each
+end and the nearest stored total, so a window's facets cost the same however wide it is.
 """
 
 from __future__ import annotations
 
-import json
+import sys
+from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from heapq import nsmallest
 from itertools import chain
 from typing import Any
@@ -25,39 +26,62 @@ from app.models import FacetBucket
 from app.planner import Plan, matching_sql, run
 
 FACETS = ("type", "year", "actor", "place", "source")
+# Every facet value, as `key_stats` holds it; sorted in Python, which fixes their
+# positions in the running totals (the database's collation could sort them otherwise).
+_KEYS = "SELECT key FROM key_stats WHERE " + " OR ".join(f"key LIKE '{f}:%'" for f in FACETS)
 _LABELS = (
     "SELECT 'actor', id, name FROM actors WHERE id IN ({actor})"
     " UNION ALL SELECT 'place', id, name FROM places WHERE id IN ({place})"
     " UNION ALL SELECT 'source', id, title FROM sources WHERE id IN ({source})"
 )
-# Buckets per dataset: a window's two ends (up to a bucket's events each) are read event
-# by event, the buckets between them as one row each.
+# Running totals are kept every `bucket_size` ranks: a power of two giving about
+# `_BUCKETS` of them, within `_SMALLEST` and `_LARGEST` ranks apart.
 _BUCKETS = 256
 _SMALLEST, _LARGEST = 16, 4096
 
 
 def bucket_size(events: int) -> int:
-    """Ranks per facet bucket for a dataset of `events`: a power of two giving about
-    `_BUCKETS` buckets, within `_SMALLEST` and `_LARGEST`."""
+    """Ranks between stored running totals, for a dataset of `events`."""
     size = _SMALLEST
     while size * _BUCKETS < events and size < _LARGEST:
         size *= 2
     return size
 
 
+def _packed(counts: array[int]) -> bytes:
+    """Counts as 4-byte little-endian integers, whatever the machine."""
+    if sys.byteorder == "big":
+        counts = array("I", counts)
+        counts.byteswap()
+    return counts.tobytes()
+
+
+def _unpacked(blob: bytes) -> array[int]:
+    counts = array("I", blob)
+    if sys.byteorder == "big":
+        counts.byteswap()
+    return counts
+
+
 def build_facet_buckets(connection: Connection, events: int) -> int:
-    """Count each bucket's facet values from `event_order` into `facet_buckets` (part of
-    the load); the bucket size, for `dataset_meta.facet_bucket`."""
+    """Write the running totals of every facet value, every `bucket_size` ranks and at
+    the last (part of the load, after `key_stats`); returns that bucket size."""
     size = bucket_size(events)
+    keys = sorted(str(key) for (key,) in connection.execute(text(_KEYS)))
+    position = {key: i for i, key in enumerate(keys)}
+    running = array("I", bytes(4 * len(keys)))
     read = text("SELECT facets FROM event_order WHERE rank > :low AND rank <= :high")
     rows = []
     for bucket in range(-(-events // size)):
         found = connection.execute(read, {"low": bucket * size, "high": (bucket + 1) * size})
-        counts = _count(facets for (facets,) in found)
-        rows.append({"bucket": bucket, "counts": json.dumps(counts, separators=(",", ":"))})
-        if len(rows) == 64 or bucket == -(-events // size) - 1:
+        for key, count in _count(facets for (facets,) in found).items():
+            running[position[key]] += count
+        rows.append({"bucket": bucket, "counts": _packed(running)})
+        if len(rows) == 64:
             connection.execute(insert(FacetBucket), rows)
             rows = []
+    if rows:
+        connection.execute(insert(FacetBucket), rows)
     return size
 
 
@@ -66,18 +90,44 @@ def _count(facets: Iterable[str]) -> Counter[str]:
     return Counter(chain.from_iterable(keys.split(" ") for keys in facets if keys))
 
 
+@dataclass(frozen=True)
+class _Index:
+    """The loaded dataset's facet values in running-total order, with each facet's span."""
+
+    keys: list[str]
+    position: dict[str, int]
+    spans: dict[str, range]
+
+
+_indexes: dict[str, _Index] = {}  # by dataset hash: read once per process and dataset
+
+
+def _index(session: Session, dataset_hash: str) -> _Index:
+    found = _indexes.get(dataset_hash)
+    if found is None:
+        keys = sorted(str(key) for (key,) in run(session, _KEYS))
+        spans: dict[str, range] = {}
+        for i, key in enumerate(keys):
+            name = key.partition(":")[0]
+            start = spans[name].start if name in spans else i
+            spans[name] = range(start, i + 1)
+        position = {key: i for i, key in enumerate(keys)}
+        found = _Index(keys, position, {name: spans.get(name, range(0)) for name in FACETS})
+        _indexes.clear()  # one dataset is loaded at a time
+        _indexes[dataset_hash] = found
+    return found
+
+
 def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
     """Total and per-facet counts as (value, label, count); the actor, place and source
     facets keep the top `size`. A place counts the events anywhere inside it."""
     if plan.strategy == "nothing":
         return {"total": 0, **{name: [] for name in FACETS}}
-    dates_only = plan.driver == ("*",) and not plan.tests and not plan.words
-    if dates_only and plan.high is None and min(plan.low) == 1 and plan.ends_from is None:
-        rows = run(session, "SELECT key, events FROM key_stats")
-        counts = Counter({str(key): int(n) for key, n in rows})
-        total = counts.pop("*", 0)
-    elif dates_only and plan.ends_by is None:
-        counts, total = _window_counts(session, plan)
+    meta = "SELECT dataset_hash, facet_bucket, event_count FROM dataset_meta"
+    dataset_hash, bucket, last = run(session, meta)[0]
+    index = _index(session, str(dataset_hash))
+    if plan.driver == ("*",) and not plan.tests and not plan.words and plan.ends_by is None:
+        counts, total = _window_counts(session, plan, index, int(bucket), int(last))
     else:
         matching, values = matching_sql(plan)
         rows = run(
@@ -85,68 +135,90 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
             f"SELECT o.facets FROM ({matching}) AS m JOIN event_order o ON o.rank = m.rank",
             **values,
         )
-        counts, total = _count(str(facets) for (facets,) in rows), len(rows)
-    by_facet: dict[str, list[tuple[str, int]]] = {name: [] for name in FACETS}
-    for key, count in counts.items():
-        name, _, value = key.partition(":")
-        if name in by_facet and count:
-            by_facet[name].append((value, count))
-    kept = {
-        "type": sorted(by_facet["type"], key=lambda pair: (-pair[1], pair[0])),
-        "year": sorted(by_facet["year"]),
-        **{
-            name: nsmallest(size, by_facet[name], key=lambda pair: (-pair[1], pair[0]))
-            for name in ("actor", "place", "source")
-        },
-    }
-    labels = _labels(session, kept)
-    return {
-        "total": total,
-        **{
-            name: [(value, labels.get((name, value), value), count) for value, count in pairs]
-            for name, pairs in kept.items()
-        },
-    }
+        counts, total = [0] * len(index.keys), len(rows)
+        for key, count in _count(str(facets) for (facets,) in rows).items():
+            counts[index.position[key]] += count
+    kept: dict[str, list[tuple[int, int]]] = {}
+    for name, span in index.spans.items():
+        found = [(-counts[i], i) for i in span if counts[i]]
+        # Every type and year; the commonest actors, places and sources, ties by value.
+        kept[name] = sorted(found) if name in ("type", "year") else nsmallest(size, found)
+    kept["year"].sort(key=lambda pair: pair[1])  # by year
+    labels = _labels(session, {name: [index.keys[i] for _, i in kept[name]] for name in kept})
+    result: dict[str, Any] = {"total": total}
+    for name, pairs in kept.items():
+        result[name] = []
+        for count, i in pairs:
+            value = index.keys[i].partition(":")[2]
+            result[name].append((value, labels.get((name, value), value), -count))
+    return result
 
 
-def _window_counts(session: Session, plan: Plan) -> tuple[Counter[str], int]:
-    """The facet values of every event in a date window (no other filter): the events
-    starting in it are a run of ranks, counted as the buckets inside the run plus the
-    events at its ends; those starting before it and ending in it are found by the plan."""
-    bucket, last = run(session, "SELECT facet_bucket, event_count FROM dataset_meta")[0]
-    bucket, last = int(bucket), int(last)
+def _window_counts(
+    session: Session, plan: Plan, index: _Index, bucket: int, last: int
+) -> tuple[list[int], int]:
+    """The facet values of every event in a date window (no other filter).
+
+    The events starting in it are the ranks `low` to `high`: the running total through
+    `high` less that through `low - 1`, each read at the nearest stored total and
+    corrected by the events between. Those starting before it and ending in it are
+    found by the plan.
+    """
     low = plan.first if plan.first is not None else min(plan.low)
     high = last if plan.high is None else min(plan.high, last)
-    counts: Counter[str] = Counter()
-    # Buckets whole inside [low, high]: bucket b holds ranks b*bucket+1 to (b+1)*bucket.
-    first, final = (-(-(low - 1) // bucket), high // bucket - 1) if bucket else (1, 0)
-    if first <= final:
-        blobs = "SELECT counts FROM facet_buckets WHERE bucket >= :first AND bucket <= :final"
-        for (blob,) in run(session, blobs, first=first, final=final):
-            counts.update(json.loads(blob))
-        ends = {"a0": low, "b0": first * bucket, "a1": (final + 1) * bucket + 1, "b1": high}
+    ends: list[tuple[int, int, int]] = []  # (sign, first rank, last rank) read one by one
+    counts = [0] * len(index.keys)
+    if high - low + 1 <= bucket or not bucket:
+        ends.append((1, low, high))
     else:
-        ends = {"a0": low, "b0": high, "a1": 1, "b1": 0}
-    # 0 for the events starting in the window, 1 for those starting before it.
-    sql = "SELECT 0, facets FROM event_order WHERE rank BETWEEN :a0 AND :b0"
-    sql += " UNION ALL SELECT 0, facets FROM event_order WHERE rank BETWEEN :a1 AND :b1"
-    values: dict[str, Any] = ends
+        totals: dict[int, int] = {}  # stored total's bucket -> sign
+        for rank, sign in ((high, 1), (low - 1, -1)):
+            # The nearest stored total: every `bucket` ranks, and at the last rank.
+            below = rank // bucket * bucket
+            above = min(below + bucket, last)
+            stored = below if rank - below <= above - rank else above
+            if stored:
+                totals[-(-stored // bucket) - 1] = sign
+            if stored < rank:
+                ends.append((sign, stored + 1, rank))
+            elif stored > rank:
+                ends.append((-sign, rank + 1, stored))
+        blobs = "SELECT bucket, counts FROM facet_buckets WHERE bucket IN (:b0, :b1)"
+        wanted = [*totals, -1][:2]
+        for stored, blob in run(session, blobs, b0=wanted[0], b1=wanted[1]):
+            sign = totals[int(stored)]
+            for i, count in enumerate(_unpacked(bytes(blob))):
+                counts[i] += sign * count
+    parts = [
+        f"SELECT {sign}, facets FROM event_order WHERE rank BETWEEN :a{n} AND :b{n}"
+        for n, (sign, _, _) in enumerate(ends)
+    ]
+    values: dict[str, Any] = {}
     if plan.first is not None and plan.first > 1:
         earlier, values = matching_sql(replace(plan, high=min(high, plan.first - 1)))
-        values |= ends
-        sql += f" UNION ALL SELECT 1, o.facets FROM ({earlier}) AS m"
-        sql += " JOIN event_order o ON o.rank = m.rank"
-    rows = run(session, sql, **values)
-    counts.update(_count(str(facets) for _, facets in rows))
-    return counts, max(high - low + 1, 0) + sum(int(before) for before, _ in rows)
+        parts.append(
+            f"SELECT 2, o.facets FROM ({earlier}) AS m JOIN event_order o ON o.rank = m.rank"
+        )
+    for n, (_, first, final) in enumerate(ends):
+        values |= {f"a{n}": first, f"b{n}": final}
+    total = max(high - low + 1, 0)
+    if parts:
+        by_sign: dict[int, list[str]] = {}
+        for sign, facets in run(session, " UNION ALL ".join(parts), **values):
+            by_sign.setdefault(int(sign), []).append(str(facets))
+        total += len(by_sign.get(2, []))
+        for sign, rows in by_sign.items():
+            for key, count in _count(rows).items():
+                counts[index.position[key]] += count if sign > 0 else -count
+    return counts, total
 
 
-def _labels(session: Session, kept: dict[str, list[tuple[str, int]]]) -> dict[tuple[str, str], str]:
+def _labels(session: Session, kept: dict[str, list[str]]) -> dict[tuple[str, str], str]:
     """The names of the actors, places and sources kept, in one statement."""
     values: dict[str, str] = {}
     names: dict[str, str] = {}
     for name in ("actor", "place", "source"):
-        numbered = {f"{name}{i}": value for i, (value, _) in enumerate(kept[name])}
+        numbered = {f"{name}{i}": key.partition(":")[2] for i, key in enumerate(kept[name])}
         values |= numbered
         names[name] = ", ".join(f":{n}" for n in numbered) or "NULL"
     if not values:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -302,15 +303,15 @@ class EventKey(Base):
 
 
 class FacetBucket(Base):
-    """The facet values' counts (`event_order.facets`) of each run of `bucket_size`
-    consecutive ranks, as a JSON object, written at load: the facets of a date window are
-    its whole buckets' counts added up, plus the events at its two ends and those
-    starting before it (`app.facets`)."""
+    """Running totals of every facet value (`event_order.facets`) along the date order,
+    written at load every `bucket_size` ranks and at the last: bucket b counts the events
+    up to rank (b + 1) * size. The values' positions are their keys in `key_stats`,
+    sorted; each count is 4 bytes, little-endian (`app.facets`)."""
 
     __tablename__ = "facet_buckets"
 
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    counts: Mapped[str] = mapped_column(Text)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class KeyStat(Base):
@@ -337,7 +338,7 @@ class DatasetMeta(Base):
     # The longest event (days): an event overlapping a window starts at most this long
     # before it, which gives the date index a lower bound.
     max_span_days: Mapped[int] = mapped_column(Integer, server_default="0")
-    # Ranks per facet bucket (`FacetBucket`); 0 when none were built.
+    # Ranks between the facets' running totals (`FacetBucket`); 0 when none were built.
     facet_bucket: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
