@@ -15,7 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from heapq import nsmallest
+from heapq import nlargest
 from itertools import chain
 from typing import Any
 
@@ -138,19 +138,22 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
         counts, total = [0] * len(index.keys), len(rows)
         for key, count in _count(str(facets) for (facets,) in rows).items():
             counts[index.position[key]] += count
-    kept: dict[str, list[tuple[int, int]]] = {}
+    kept: dict[str, list[int]] = {}  # positions, in the order shown
     for name, span in index.spans.items():
-        found = [(-counts[i], i) for i in span if counts[i]]
-        # Every type and year; the commonest actors, places and sources, ties by value.
-        kept[name] = sorted(found) if name in ("type", "year") else nsmallest(size, found)
-    kept["year"].sort(key=lambda pair: pair[1])  # by year
-    labels = _labels(session, {name: [index.keys[i] for _, i in kept[name]] for name in kept})
+        if name == "year":
+            order: list[int] = list(span)
+        elif name == "type":
+            order = sorted(span, key=counts.__getitem__, reverse=True)  # stable: ties by value
+        else:  # the commonest `size`, ties by value
+            order = nlargest(size, span, key=counts.__getitem__)
+        kept[name] = [i for i in order if counts[i]]
+    labels = _labels(session, {name: [index.keys[i] for i in kept[name]] for name in kept})
     result: dict[str, Any] = {"total": total}
-    for name, pairs in kept.items():
+    for name, positions in kept.items():
         result[name] = []
-        for count, i in pairs:
+        for i in positions:
             value = index.keys[i].partition(":")[2]
-            result[name].append((value, labels.get((name, value), value), -count))
+            result[name].append((value, labels.get((name, value), value), counts[i]))
     return result
 
 
@@ -185,10 +188,14 @@ def _window_counts(
                 ends.append((-sign, rank + 1, stored))
         blobs = "SELECT bucket, counts FROM facet_buckets WHERE bucket IN (:b0, :b1)"
         wanted = [*totals, -1][:2]
-        for stored, blob in run(session, blobs, b0=wanted[0], b1=wanted[1]):
-            sign = totals[int(stored)]
-            for i, count in enumerate(_unpacked(bytes(blob))):
-                counts[i] += sign * count
+        found = {
+            totals[int(stored)]: _unpacked(bytes(blob))
+            for stored, blob in run(session, blobs, b0=wanted[0], b1=wanted[1])
+        }
+        if -1 in found:
+            counts = [a - b for a, b in zip(found[1], found[-1], strict=True)]
+        else:
+            counts = list(found[1])
     parts = [
         f"SELECT {sign}, facets FROM event_order WHERE rank BETWEEN :a{n} AND :b{n}"
         for n, (sign, _, _) in enumerate(ends)
