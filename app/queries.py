@@ -113,19 +113,59 @@ def iter_summaries(
             remaining -= len(rows)
 
 
+# One event in full, in one statement: the document and notes, then its places' parents,
+# citations, figures and related events, each as a JSON array of arrays that lead with
+# their sort key (an aggregate's order is not guaranteed on SQLite).
+_DETAIL = (
+    "SELECT d.doc, e.notes,"
+    " (SELECT {agg}({arr}(p.depth, t.place_id, p.id, p.name, p.kind, p.lat, p.lon))"
+    " FROM event_places ep JOIN place_tree t ON t.place_id = ep.place_id"
+    " JOIN places p ON p.id = t.ancestor_id"
+    " WHERE ep.event_id = o.event_id AND t.ancestor_id != t.place_id),"
+    " (SELECT {agg}({arr}(c.position, c.quote, c.claimed_date, s.id, s.title, s.author,"
+    " s.publisher, s.published, s.url)) FROM citations c JOIN sources s ON s.id = c.source_id"
+    " WHERE c.event_id = o.event_id),"
+    " (SELECT {agg}({arr}(f.position, f.metric, f.value, f.low, f.high, f.approximate, f.unit,"
+    " f.source_id, f.quote)) FROM figures f WHERE f.event_id = o.event_id),"
+    " (SELECT {agg}({arr}(r.rank, x.id, x.title, x.edtf, x.type)) FROM event_order r"
+    " JOIN events x ON x.id = r.event_id WHERE r.event_id IN"
+    " (SELECT related_id FROM event_relations WHERE event_id = o.event_id"
+    " UNION SELECT event_id FROM event_relations WHERE related_id = o.event_id))"
+    " FROM event_order o JOIN event_docs d ON d.rank = o.rank JOIN events e ON e.id = o.event_id"
+    " WHERE o.event_id = :id"
+)
+_JSON = {
+    "sqlite": {"agg": "json_group_array", "arr": "json_array"},
+    "postgresql": {"agg": "json_agg", "arr": "json_build_array"},
+}
+
+
+def _sorted(found: Any) -> list[list[Any]]:
+    """A JSON array of arrays (text on SQLite, parsed by the driver on PostgreSQL; null
+    for none there), in the order of their first items."""
+    rows: list[list[Any]] = (from_json(found) if isinstance(found, str) else found) or []
+    return sorted(rows, key=lambda row: row[0])
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def event_detail(session: Session, event_id: str) -> EventDetail:
     """One event in full: its document, places with their parents, citations with their
     sources, figures, related events and notes."""
-    rows = run(
-        session,
-        f"SELECT d.doc, e.notes FROM event_order o {_DOCS}"
-        " JOIN events e ON e.id = o.event_id WHERE o.event_id = :id",
-        id=event_id,
-    )
+    dialect = session.get_bind().dialect.name
+    rows = run(session, _DETAIL.format(**_JSON.get(dialect, _JSON["postgresql"])), id=event_id)
     if not rows:
         raise NotFound("event", event_id)
-    detail: Any = from_json(rows[0][0])
-    detail["places"] = _places_with_parents(session, detail["places"])
+    doc, notes, parents, citations, figures, related = rows[0]
+    detail: Any = from_json(doc)
+    chains: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for _, place_id, parent_id, name, kind, lat, lon in _sorted(parents):
+        chains[place_id].append(
+            {"id": parent_id, "name": name, "kind": kind, "lat": _number(lat), "lon": _number(lon)}
+        )
+    detail["places"] = [{**p, "parents": chains.get(p["id"], [])} for p in detail["places"]]
     detail["citations"] = [
         {
             "source": {
@@ -139,63 +179,28 @@ def event_detail(session: Session, event_id: str) -> EventDetail:
             "quote": quote,
             "claimed_date": claimed,
         }
-        for quote, claimed, source_id, title, author, publisher, published, url in run(
-            session,
-            "SELECT c.quote, c.claimed_date, s.id, s.title, s.author, s.publisher, s.published,"
-            " s.url FROM citations c JOIN sources s ON s.id = c.source_id"
-            " WHERE c.event_id = :id ORDER BY c.position",
-            id=event_id,
+        for _, quote, claimed, source_id, title, author, publisher, published, url in _sorted(
+            citations
         )
     ]
     detail["figures"] = [
         {
             "metric": metric,
-            "value": value,
-            "low": low,
-            "high": high,
+            "value": _number(value),
+            "low": _number(low),
+            "high": _number(high),
             "approximate": bool(approximate),
             "unit": unit,
             "source": source,
             "quote": quote,
         }
-        for metric, value, low, high, approximate, unit, source, quote in run(
-            session,
-            "SELECT metric, value, low, high, approximate, unit, source_id, quote FROM figures"
-            " WHERE event_id = :id ORDER BY position",
-            id=event_id,
-        )
+        for _, metric, value, low, high, approximate, unit, source, quote in _sorted(figures)
     ]
     detail["related"] = [
-        {"id": i, "title": t, "date": d, "type": ty}
-        for i, t, d, ty in run(
-            session,
-            "SELECT e.id, e.title, e.edtf, e.type FROM events e JOIN event_order o"
-            " ON o.event_id = e.id WHERE e.id IN (SELECT related_id FROM event_relations"
-            " WHERE event_id = :id UNION SELECT event_id FROM event_relations"
-            " WHERE related_id = :id) ORDER BY o.rank",
-            id=event_id,
-        )
+        {"id": i, "title": t, "date": d, "type": ty} for _, i, t, d, ty in _sorted(related)
     ]
-    detail["notes"] = rows[0][1]
+    detail["notes"] = notes
     return detail  # type: ignore[no-any-return]
-
-
-def _places_with_parents(session: Session, places: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    if not places:
-        return places
-    names = ", ".join(f":p{i}" for i in range(len(places)))
-    chains: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for place_id, parent_id, name, kind, lat, lon in run(
-        session,
-        "SELECT t.place_id, p.id, p.name, p.kind, p.lat, p.lon FROM place_tree t"
-        " JOIN places p ON p.id = t.ancestor_id"
-        f" WHERE t.place_id IN ({names}) AND t.ancestor_id != t.place_id ORDER BY p.depth",
-        **{f"p{i}": p["id"] for i, p in enumerate(places)},
-    ):
-        chains[place_id].append(
-            {"id": parent_id, "name": name, "kind": kind, "lat": lat, "lon": lon}
-        )
-    return [{**p, "parents": chains.get(p["id"], [])} for p in places]
 
 
 def places_inside(session: Session, place_ids: Sequence[str]) -> set[str]:
