@@ -94,7 +94,7 @@ class Plan:
     driver: tuple[str, ...] = ()
     tests: tuple[tuple[str, ...], ...] = ()
     words: tuple[str, ...] = ()
-    match: str | None = None  # the words as a full-text query (SQLite), see `_match_query`
+    match: str | None = None  # the words as a full-text query: `_match_query`, `_WORDS`
     low: tuple[int, ...] = (1, 1, 1)
     high: int | None = None
     ends_from: date | None = None  # overlap: the event ends on or after this day
@@ -242,6 +242,8 @@ def plan_events(
             match = _match_query(session, words, thresholds.terms_per_word)
             if match is None:
                 return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
+        else:  # each word as the beginning of a word, in the index of `_WORDS`
+            match = " & ".join(f"{word}:*" for word in words)
 
     stats = _key_stats(session, {key for group in groups for key in group})
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
@@ -255,11 +257,10 @@ def plan_events(
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
     if words and driver == ("*",) and thresholds.text_drive > 0:
-        # Only words and dates: the full-text index walks the window's matches in date
-        # order, however common the words. PostgreSQL has no such walk: there the dates
-        # are walked, each event's text tested (the first page of common words comes
-        # soonest that way, and counting matches to choose would cost more than it saves).
-        strategy = "text" if match is not None else "keys"
+        # Only words and dates: the full-text index finds the window's matches, however
+        # common the words (walking the dates instead tests every event's text when
+        # they are rare).
+        strategy = "text"
     elif words:
         cap = min(thresholds.text_drive, sizes[order[0]])
         matches = _text_matches(session, plan, words, cap + 1)
@@ -493,30 +494,30 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
     return renamed, {f"{prefix}{name}": value for name, value in values.items()}
 
 
+# PostgreSQL's full-text index (migration 0012) holds each event's keyed words; a query
+# must name the indexed expression exactly.
+_WORDS = "to_tsvector('simple', w.search_text) @@ to_tsquery('simple', :match)"
+
+
 def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
-    """The events from rank `low` containing every word (found by the full-text index on
-    SQLite), that meet the window and the other filters, in no particular order."""
-    fts = plan.match is not None
-    # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
-    # the index skip to the window.
-    rank = "f.rowid" if fts else "o.rank"
+    """The events from rank `low` containing every word (found by the full-text index),
+    that meet the window and the other filters, in no particular order."""
+    # The rank as the full-text index knows it (on SQLite its row ids are ranks): bounds
+    # on it let the index skip to the window.
+    rank = "f.rowid" if plan.dialect == "sqlite" else "w.rank"
     conditions, values = _window_sql(plan, rank, "o.date_end", "tlow", after)
-    values["tlow"] = low
+    values |= {"tlow": low, "match": plan.match}
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
-    if fts:
-        values["match"] = plan.match
-        # The date order's row only when a condition reads it.
-        ends = plan.ends_from is not None or plan.ends_by is not None
-        joined = plan.tests or ends
-        source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
-        conditions.insert(0, "events_fts MATCH :match")
+    # The date order's row only when a condition reads it.
+    ends = plan.ends_from is not None or plan.ends_by is not None
+    joined = f" JOIN event_order o ON o.rank = {rank}" if plan.tests or ends else ""
+    if plan.dialect == "sqlite":
+        source, found = "events_fts f", "events_fts MATCH :match"
     else:
-        source = "event_order o JOIN event_words w ON w.rank = o.rank"
-        conditions += [f"w.search_text LIKE :w{i}" for i in range(len(plan.words))]
-        values |= _likes(plan.words)
-    sql = f"SELECT {rank} AS rank FROM {source} WHERE " + " AND ".join(conditions)
+        source, found = "event_words w", _WORDS
+    sql = f"SELECT {rank} AS rank FROM {source}{joined} WHERE " + " AND ".join([found, *conditions])
     return sql, values
 
 
@@ -607,7 +608,7 @@ def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) ->
 def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: Thresholds) -> bool:
     """Whether the words match few enough events starting before an overlap window (and
     after its earliest bound) for the full-text index to find those that overlap it."""
-    if plan.dialect != "sqlite" or plan.first is None or plan.ends_from is None:
+    if plan.first is None or plan.ends_from is None:
         return False
     # Every match the walk from the earliest bound reads before the window, ends or not.
     earlier = replace(
