@@ -121,10 +121,10 @@ def _index(session: Session, dataset_hash: str) -> _Index:
 def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
     """Total and per-facet counts as (value, label, count); the actor, place and source
     facets keep the top `size`. A place counts the events anywhere inside it."""
-    if plan.strategy == "nothing":
+    meta = run(session, "SELECT dataset_hash, facet_bucket, event_count FROM dataset_meta")
+    if plan.strategy == "nothing" or not meta:
         return {"total": 0, **{name: [] for name in FACETS}}
-    meta = "SELECT dataset_hash, facet_bucket, event_count FROM dataset_meta"
-    dataset_hash, bucket, last = run(session, meta)[0]
+    dataset_hash, bucket, last = meta[0]
     index = _index(session, str(dataset_hash))
     if plan.driver == ("*",) and not plan.tests and not plan.words and plan.ends_by is None:
         counts, total = _window_counts(session, plan, index, int(bucket), int(last))
