@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -91,6 +92,15 @@ def _data_dir(args: argparse.Namespace, settings: Settings) -> Path:
     return Path(args.data) if args.data else settings.data_dir
 
 
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     # As a load reads: in worker processes for big datasets.
     with stop_on_sigterm(), read_dataset(_data_dir(args, settings), rows=True) as rows:
@@ -103,12 +113,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    root = _data_dir(args, settings)
-    engine = make_engine(settings.database_url)
-    try:
-        result = load_directory(engine, root, force=args.force)
-    finally:
-        engine.dispose()
+    with _engine(settings) as engine:
+        result = load_directory(engine, _data_dir(args, settings), force=args.force)
     if result.changed:
         print(f"loaded {result.events} events (hash {result.dataset_hash[:12]})")
     else:
@@ -117,11 +123,8 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    engine = make_engine(settings.database_url)
-    try:
+    with _engine(settings) as engine:
         migrate(engine, args.revision)
-    finally:
-        engine.dispose()
     print(f"schema at {args.revision}")
     return 0
 
@@ -184,11 +187,8 @@ def cmd_schema(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    engine = make_engine(settings.database_url)
-    try:
+    with _engine(settings) as engine:
         result = load_directory(engine, _data_dir(args, settings))
-    finally:
-        engine.dispose()
     state = "loaded" if result.changed else "already loaded"
     print(f"{result.events} events {state}; serving on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(

@@ -28,7 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from app.dates import DateError, Span, parse_edtf
 from app.text import text_key
-from app.yamlfile import LineDict, LineList, positioned
+from app.yamlfile import LineDict, LineList, raw_record
 
 EventType = Literal[
     "armed_clash",
@@ -168,10 +168,10 @@ def _not_bool(value: object) -> object:
     return value
 
 
-def _field_error(model: str, field: str, message: str, value: object = None) -> ValidationError:
+def _field_error(model: str, field: str, message: str) -> ValidationError:
     """A model-level problem reported at one field, so its location names the field."""
     error = PydanticCustomError("value_error", message)
-    details = InitErrorDetails(type=error, loc=(field,), input=value)
+    details = InitErrorDetails(type=error, loc=(field,), input=None)
     return ValidationError.from_exception_data(model, [details])
 
 
@@ -295,7 +295,6 @@ class EventRecord(Record):
         return parse_edtf(self.date)
 
 
-R = TypeVar("R", bound=Record)
 T = TypeVar("T")
 
 
@@ -332,5 +331,4 @@ class Dataset:
 
     def raw(self, item: Located[Any]) -> LineDict:
         """The record as written, with line numbers (parsed again, only when needed)."""
-        raw: LineDict = positioned(self.root, item.file, self._positions)[item.index]
-        return raw
+        return raw_record(self.root, item.file, item.index, self._positions)

@@ -97,14 +97,23 @@ def parse_edtf(value: str) -> Span:
     return _parse_single(text)
 
 
+def interval_ends(text: str) -> tuple[Span | None, Span | None]:
+    """The spans of an interval's two ends; None for an open or unknown end (`..` or blank)."""
+    left, _, right = text.partition("/")
+    return _end(left), _end(right)
+
+
+def _end(side: str) -> Span | None:
+    return None if side in ("", "..") else _parse_single(side)
+
+
 def _parse_interval(text: str) -> Span:
     left, _, right = text.partition("/")
     if "/" in right:
         raise DateError(f"{text!r}: an interval has exactly one '/'")
-    if left in ("", "..") and right in ("", ".."):
+    first, last = _end(left), _end(right)
+    if first is None and last is None:
         raise DateError(f"{text!r}: an interval needs at least one known end")
-    first = None if left in ("", "..") else _parse_single(left)
-    last = None if right in ("", "..") else _parse_single(right)
     start = first.start if first else EARLIEST
     end = last.end if last else LATEST
     if first and last and first.start > last.start:
@@ -131,6 +140,9 @@ def _parse_single(text: str) -> Span:
     approximate = qualifier in ("~", "%")
     uncertain = qualifier in ("?", "%")
 
+    def span(start: date, end: date, precision: Precision) -> Span:
+        return Span(text, start, end, precision, approximate, uncertain)
+
     year_lo, year_hi = int(year_text.replace("X", "0")), int(year_text.replace("X", "9"))
     if year_lo < 1:
         raise DateError(f"{text!r}: year must be between 0001 and 9999")
@@ -139,13 +151,11 @@ def _parse_single(text: str) -> Span:
         if month_text is not None:
             raise DateError(f"{text!r}: a month needs a fully specified year")
         precision: Precision = ("decade", "century", "millennium")[unspecified - 1]
-        return Span(
-            text, date(year_lo, 1, 1), date(year_hi, 12, 31), precision, approximate, uncertain
-        )
+        return span(date(year_lo, 1, 1), date(year_hi, 12, 31), precision)
 
     year = year_lo
     if month_text is None:
-        return Span(text, date(year, 1, 1), date(year, 12, 31), "year", approximate, uncertain)
+        return span(date(year, 1, 1), date(year, 12, 31), "year")
 
     if "X" not in month_text and int(month_text) >= 21:
         if day_text is not None:
@@ -158,36 +168,18 @@ def _parse_single(text: str) -> Span:
     if "X" in month_text:
         if day_text is not None and day_text != "XX":
             raise DateError(f"{text!r}: a day needs a fully specified month")
-        return Span(
-            text,
-            date(year, month_lo, 1),
-            _month_end(year, month_hi),
-            "year",
-            approximate,
-            uncertain,
-        )
+        return span(date(year, month_lo, 1), _month_end(year, month_hi), "year")
 
     month = month_lo
     last_day = calendar.monthrange(year, month)[1]
     if day_text is None:
-        return Span(
-            text, date(year, month, 1), date(year, month, last_day), "month", approximate, uncertain
-        )
+        return span(date(year, month, 1), date(year, month, last_day), "month")
     day_lo, day_hi = _digit_range(day_text, 1, last_day)
     if day_lo > day_hi or not (1 <= day_lo <= last_day):
         raise DateError(f"{text!r}: day {day_text} does not exist in {year:04d}-{month:02d}")
-    if "X" in day_text:
-        return Span(
-            text,
-            date(year, month, day_lo),
-            date(year, month, day_hi),
-            "month",
-            approximate,
-            uncertain,
-        )
-    return Span(
-        text, date(year, month, day_lo), date(year, month, day_lo), "day", approximate, uncertain
-    )
+    if "X" in day_text:  # 2015-03-1X: known to the month
+        return span(date(year, month, day_lo), date(year, month, day_hi), "month")
+    return span(date(year, month, day_lo), date(year, month, day_lo), "day")
 
 
 def _digit_range(text: str, lowest: int, highest: int) -> tuple[int, int]:
@@ -276,11 +268,7 @@ def _padded(parts: list[str]) -> str:
 def display_date(span: Span) -> str:
     """A human label for a span: 'c. 2003–2005', 'Spring 2014', 'March 2015', '5 March 2015'."""
     if span.precision == "range":
-        left, _, right = span.edtf.partition("/")
-        parts = [
-            _label(parse_edtf(side)) if side not in ("", "..") else "…" for side in (left, right)
-        ]
-        label = "–".join(parts)
+        label = "–".join(_label(end) if end else "…" for end in interval_ends(span.edtf))
     else:
         label = _label(span)
     if span.approximate:

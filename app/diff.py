@@ -28,12 +28,9 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Changed:
+class Changed(Entry):
     """A record in both datasets whose content differs: each differing field, old and new."""
 
-    id: str
-    file: str
-    label: str
     fields: dict[str, tuple[Any, Any]]
 
 
@@ -88,21 +85,19 @@ def _fields(old: Record, new: Record) -> dict[str, tuple[Any, Any]]:
 def diff_json(diff: dict[str, RecordsDiff], old_dir: str, new_dir: str) -> dict[str, Any]:
     """The diff as JSON-ready values (`timeline diff --json`)."""
 
-    def entries(items: list[Entry]) -> list[dict[str, str]]:
-        return [{"id": e.id, "file": e.file, "label": e.label} for e in items]
+    def entry(e: Entry) -> dict[str, Any]:
+        return {"id": e.id, "file": e.file, "label": e.label}
 
     return {
         "old": old_dir,
         "new": new_dir,
         **{
             kind: {
-                "added": entries(records.added),
-                "removed": entries(records.removed),
+                "added": [entry(e) for e in records.added],
+                "removed": [entry(e) for e in records.removed],
                 "changed": [
                     {
-                        "id": c.id,
-                        "file": c.file,
-                        "label": c.label,
+                        **entry(c),
                         "fields": {k: {"old": o, "new": n} for k, (o, n) in c.fields.items()},
                     }
                     for c in records.changed

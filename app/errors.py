@@ -7,7 +7,7 @@ responses, so every error body has the same shape: `{"status", "error", "message
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,18 @@ def error_body(
     return {"status": status, "error": error, "message": message, "details": details or []}
 
 
+def invalid_parameters(details: list[dict[str, str]]) -> dict[str, Any]:
+    """The 422 body for refused parameters: each in `details`, all of them in the message."""
+    message = "; ".join(f"{d['parameter']}: {d['message']}" for d in details)
+    return error_body(422, "invalid_parameter", message, details)
+
+
+def _response(
+    status: int, error: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(status, error, message), status_code=status, headers=headers)
+
+
 _REASONS = {
     400: "bad_request",
     404: "not_found",
@@ -119,29 +131,27 @@ def _location(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "request"
 
 
-def _clean(message: str) -> str:
-    return message.removeprefix("Value error, ")
-
-
 async def _request_validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     details = [
-        {"parameter": _location(err.get("loc", ())), "message": _clean(str(err.get("msg", "")))}
+        {
+            "parameter": _location(err.get("loc", ())),
+            "message": str(err.get("msg", "")).removeprefix("Value error, "),
+        }
         for err in exc.errors()
     ]
-    message = "; ".join(f"{d['parameter']}: {d['message']}" for d in details)
-    return JSONResponse(error_body(422, "invalid_parameter", message, details), status_code=422)
+    return JSONResponse(invalid_parameters(details), status_code=422)
 
 
 async def _invalid_parameter(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidParameter)
     details = [{"parameter": exc.parameter, "message": exc.message}]
-    return JSONResponse(error_body(422, "invalid_parameter", str(exc), details), status_code=422)
+    return JSONResponse(invalid_parameters(details), status_code=422)
 
 
 async def _not_found(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, NotFound)
-    return JSONResponse(error_body(404, "not_found", str(exc)), status_code=404)
+    return _response(404, "not_found", str(exc))
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -150,43 +160,34 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if status == 404 and message == "Not Found":
         message = "no such path"
-    return JSONResponse(
-        error_body(status, _REASONS.get(status, "error"), message),
-        status_code=status,
-        headers=getattr(exc, "headers", None),
-    )
+    return _response(status, _REASONS.get(status, "error"), message, exc.headers)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
     logger.error("database error: %s", exc)
-    return JSONResponse(
-        error_body(
-            503,
-            "unavailable",
-            "the database is not ready; run `timeline migrate` "
-            "and `timeline load`, or try again shortly",
-        ),
-        status_code=503,
+    message = (
+        "the database is not ready; run `timeline migrate` and `timeline load`, "
+        "or try again shortly"
     )
+    return _response(503, "unavailable", message)
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     # Last resort: log the details for operators, tell the client nothing internal.
     logger.exception("unhandled error", exc_info=exc)
-    return JSONResponse(
-        error_body(500, "internal_error", "the server could not answer this request"),
-        status_code=500,
-    )
+    return _response(500, "internal_error", "the server could not answer this request")
+
+
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 
 
 def document_errors(spec: dict[str, Any]) -> dict[str, Any]:
     """Declare every 4xx/5xx response in an OpenAPI document as our JSON error shape."""
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
     for item in spec.get("paths", {}).values():
         for operation in item.values():
             for status, response in operation.get("responses", {}).items():
                 if status[:1] in ("4", "5"):
-                    response["content"] = error
+                    response["content"] = ERROR_CONTENT
     schemas = spec.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -13,7 +13,7 @@ from functools import lru_cache
 from html import escape
 from typing import Any, Literal
 
-from app.dates import Span, display_date, parse_edtf
+from app.dates import Span, display_date, interval_ends, parse_edtf
 from app.schemas import EventSummary
 
 GroupBy = Literal["none", "type", "actor", "place"]
@@ -55,9 +55,7 @@ def _tl_date(span: Span, side: Literal["start", "end"]) -> dict[str, int]:
 
 def _tl_dates(span: Span) -> tuple[dict[str, int], dict[str, int] | None]:
     if span.precision == "range":
-        left, _, right = span.edtf.partition("/")
-        first = parse_edtf(left) if left not in ("", "..") else None
-        last = parse_edtf(right) if right not in ("", "..") else None
+        first, last = interval_ends(span.edtf)
         end = _tl_date(last, "end") if last else {"year": span.end.year}
         if first is None:
             # Known only to precede its end: a point in the end's year (its display date

@@ -12,6 +12,7 @@ from typing import Any, get_args
 
 from app.dataset import ActorKind, EventType, PlaceKind
 from app.dates import Precision
+from app.errors import ERROR_CONTENT
 from app.formats import GroupBy
 from app.planner import Sort
 from app.versions import ChangeKind
@@ -37,7 +38,6 @@ _DESCRIPTIONS = {
     "GroupBy": "Rows of a TimelineJS timeline: `none` (one row), or by type, actor or place.",
     "ChangeKind": "What a load did to an event: `added`, `changed` or `removed`.",
 }
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
 _STATUSES: dict[str, str] = {
     "304": "Not Modified: the `If-None-Match` ETag is still current; no body.",
     "405": "Any method but GET, HEAD and OPTIONS: the API is read-only.",
@@ -45,10 +45,6 @@ _STATUSES: dict[str, str] = {
     "422": "A parameter was refused (unknown, repeated, blank-free but invalid).",
     "503": "The database is not migrated, loaded or reachable yet.",
 }
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
 def _share_enums(node: Any, by_values: dict[frozenset[str], str]) -> Any:
@@ -60,7 +56,7 @@ def _share_enums(node: Any, by_values: dict[frozenset[str], str]) -> Any:
     enum = node.get("enum")
     if isinstance(enum, list) and frozenset(enum) in by_values:
         kept = {k: v for k, v in node.items() if k in ("description", "default", "examples")}
-        return {"$ref": _ref(by_values[frozenset(enum)])["$ref"], **kept}
+        return {"$ref": f"#/components/schemas/{by_values[frozenset(enum)]}", **kept}
     return {key: _share_enums(value, by_values) for key, value in node.items()}
 
 
@@ -98,7 +94,7 @@ def _declare_statuses(path: str, operation: dict[str, Any]) -> None:
         responses["404"] = {"description": "No such id."}
     for status, response in responses.items():
         if status[:1] in ("4", "5"):
-            response["content"] = _ERROR
+            response["content"] = ERROR_CONTENT
     ok = responses.get("200")
     if ok is not None and path != "/health":
         ok.setdefault("headers", {})["ETag"] = {
@@ -108,11 +104,10 @@ def _declare_statuses(path: str, operation: dict[str, Any]) -> None:
 
 
 def finish(spec: dict[str, Any]) -> dict[str, Any]:
-    """Shared enums, every status, array examples, servers, license and no security."""
+    """Shared enums, every status, array examples, servers, license and no security (in a
+    document `errors.document_errors` has been through)."""
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schemas.pop(unused, None)
     by_values = {frozenset(values): name for name, values in ENUMS.items()}
     spec["paths"] = _share_enums(spec.get("paths", {}), by_values)
     components["schemas"] = schemas = _share_enums(schemas, by_values)
@@ -129,9 +124,6 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
             _declare_statuses(path, operation)
     spec["servers"] = [{"url": "/", "description": "This server."}]
     spec["security"] = []
-    spec.setdefault("info", {})["license"] = {
-        "name": "MIT",
-        "identifier": "MIT",
-    }
+    spec.setdefault("info", {})["license"] = {"name": "MIT", "identifier": "MIT"}
     components["schemas"] = dict(sorted(schemas.items()))
     return spec

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import invalid_parameters
 
 # Page-numbering names clients try first; our lists page with an opaque cursor.
 _PAGE_NAMES = ("page", "offset", "skip", "start")
@@ -67,32 +67,27 @@ def problems(
     """(parameter, message) for every unknown or repeated parameter among `parts`."""
     found: list[tuple[str, str]] = []
     counts = Counter(name for name, _, _ in parts)
-    for name in counts:
-        if name in names:
-            if counts[name] > 1 and name not in many:
-                found.append((name, f"given {counts[name]} times; it takes one value"))
-            continue
-        if name.lower() in _PAGE_NAMES and "cursor" in names:
-            found.append(
-                (
-                    name,
-                    "pages are not numbered here: pass the previous answer's `next_cursor` "
-                    "as `cursor`",
-                )
-            )
-            continue
-        if name.lower() in _PAGE_NAMES and "limit" in names:
-            found.append((name, "this answer is not paged: it comes whole, up to `limit`"))
-            continue
-        close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
-        if close:
-            found.append((name, f"unknown parameter; did you mean `{close[0]}`?"))
-        elif names:
-            known = ", ".join(f"`{n}`" for n in sorted(names))
-            found.append((name, f"unknown parameter; this path takes {known}"))
-        else:
-            found.append((name, "unknown parameter; this path takes no parameters"))
+    for name, count in counts.items():
+        if name not in names:
+            found.append((name, _unknown(name, names)))
+        elif count > 1 and name not in many:
+            found.append((name, f"given {count} times; it takes one value"))
     return found
+
+
+def _unknown(name: str, names: frozenset[str]) -> str:
+    """Why `name` is refused, with the parameter the client most likely meant."""
+    if name.lower() in _PAGE_NAMES and "cursor" in names:
+        return "pages are not numbered here: pass the previous answer's `next_cursor` as `cursor`"
+    if name.lower() in _PAGE_NAMES and "limit" in names:
+        return "this answer is not paged: it comes whole, up to `limit`"
+    close = difflib.get_close_matches(name.lower(), sorted(names), n=1, cutoff=0.6)
+    if close:
+        return f"unknown parameter; did you mean `{close[0]}`?"
+    if names:
+        known = ", ".join(f"`{n}`" for n in sorted(names))
+        return f"unknown parameter; this path takes {known}"
+    return "unknown parameter; this path takes no parameters"
 
 
 def _api_routes(routes: Sequence[BaseRoute]) -> list[APIRoute]:
@@ -144,9 +139,7 @@ class QueryGuard:
         if found:
             # Answered here, outside the routes' exception handlers, in the one error shape.
             details = [{"parameter": name, "message": message} for name, message in found]
-            message = "; ".join(f"{name}: {text}" for name, text in found)
-            body = error_body(422, "invalid_parameter", message, details)
-            await JSONResponse(body, status_code=422)(scope, receive, send)
+            await JSONResponse(invalid_parameters(details), status_code=422)(scope, receive, send)
             return
         kept = b"&".join(part for _, _, part in parts)
         if kept != raw:

@@ -9,12 +9,10 @@ its records or, for a load, its rows. Nothing is returned unless the whole datas
 from __future__ import annotations
 
 import hashlib
-import pickle
 import shutil
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import replace
 from pathlib import Path
 from tempfile import mkdtemp
 from typing import Any, Literal, NamedTuple, TypeVar, overload
@@ -34,7 +32,7 @@ from app.dataset import (
     SourceRecord,
 )
 from app.errors import DatasetError, InvalidDataset, field_path, short
-from app.rows import DatasetRows, EventRows, Lookup, documents_file, event_rows
+from app.rows import DatasetRows, EventRows, Lookup, event_rows, spool_rows
 from app.workers import default_workers, no_gc, worker_pool
 from app.yamlfile import (
     LineDict,
@@ -45,8 +43,8 @@ from app.yamlfile import (
     line_of,
     parse_yaml,
     parse_yaml_fast,
-    positioned,
     raw_problems,
+    raw_record,
 )
 
 R = TypeVar("R", bound=Record)
@@ -151,8 +149,7 @@ class _Reader:
         self.positions: dict[str, LineList] = {}
 
     def raw(self, item: Located[Any]) -> LineDict:
-        raw: LineDict = positioned(self.root, item.file, self.positions)[item.index]
-        return raw
+        return raw_record(self.root, item.file, item.index, self.positions)
 
     def read_text(self, path: Path) -> str | DatasetError:
         """The text of `path`, added to the hash; or why it cannot be read (not recorded)."""
@@ -263,10 +260,7 @@ def _read_file(
     if context.spool is None:
         return _ValidFile(checked, rows, rows.max_span_days)
     spooled = context.spool / f"{number:06d}.pickle"
-    with spooled.open("wb") as handle:
-        pickle.dump(replace(rows, documents=[]), handle, protocol=pickle.HIGHEST_PROTOCOL)
-    with documents_file(spooled).open("wb") as handle:
-        pickle.dump(rows.documents, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    spool_rows(rows, spooled)
     return _ValidFile(checked, spooled, rows.max_span_days)
 
 
@@ -356,9 +350,6 @@ def _slow_records(
     return located
 
 
-def _entry_id(raw: Any) -> str | None:
-    if isinstance(raw, dict):
-        value = raw.get("id")
-        if isinstance(value, str | int):
-            return str(value)
-    return None
+def _entry_id(raw: LineDict) -> str | None:
+    value = raw.get("id")
+    return str(value) if isinstance(value, str | int) else None

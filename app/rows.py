@@ -12,7 +12,7 @@ import pickle
 import shutil
 import weakref
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -317,28 +317,33 @@ class DatasetRows:
         """The event rows, one events file at a time (their documents apart, see
         `event_documents`)."""
         for chunk in self.events:
-            if isinstance(chunk, Path):
-                with chunk.open("rb") as handle:
-                    rows: EventRows = pickle.load(handle)
-                yield rows
-            else:
-                yield chunk
+            yield _unpickle(chunk) if isinstance(chunk, Path) else chunk
 
     def event_documents(self) -> Iterator[list[EventDocument]]:
         """The event documents, one events file at a time: spooled apart from the rows,
         since they are written later and read only then."""
         for chunk in self.events:
-            if isinstance(chunk, Path):
-                with documents_file(chunk).open("rb") as handle:
-                    documents: list[EventDocument] = pickle.load(handle)
-                yield documents
-            else:
-                yield chunk.documents
+            yield _unpickle(_documents_path(chunk)) if isinstance(chunk, Path) else chunk.documents
 
 
-def documents_file(spooled: Path) -> Path:
-    """Where the documents of the events file spooled at `spooled` wait."""
+def spool_rows(rows: EventRows, path: Path) -> None:
+    """Write one events file's rows to `path`, for `DatasetRows.events`."""
+    _pickle(replace(rows, documents=[]), path)
+    _pickle(rows.documents, _documents_path(path))
+
+
+def _documents_path(spooled: Path) -> Path:
     return spooled.with_suffix(".documents")
+
+
+def _pickle(value: object, path: Path) -> None:
+    with path.open("wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickle(path: Path) -> Any:
+    with path.open("rb") as handle:
+        return pickle.load(handle)
 
 
 def dataset_rows(dataset: Dataset) -> DatasetRows:

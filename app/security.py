@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, unquote
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import error_body, invalid_parameters
 
 MAX_QUERY_BYTES = 8192
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -43,14 +43,13 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        csp = DOCS_CSP if scope["path"] in self.docs_paths else API_CSP
         refusal = self._refusal(scope)
         if refusal is not None:
             status, body, extra = refusal
             headers = [(b"content-type", b"application/json"), *extra]
-            await _send_json(send, status, body, headers, self._csp(scope))
+            await _send_json(send, status, body, headers, csp)
             return
-
-        csp = self._csp(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -61,10 +60,6 @@ class SecurityMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    def _csp(self, scope: Scope) -> str:
-        path: str = scope["path"]
-        return DOCS_CSP if path in self.docs_paths else API_CSP
 
     @staticmethod
     def _refusal(scope: Scope) -> tuple[int, dict[str, object], list[tuple[bytes, bytes]]] | None:
@@ -97,8 +92,7 @@ class SecurityMiddleware:
                 }
                 for name in names
             ]
-            message = "; ".join(f"{d['parameter']}: {d['message']}" for d in details)
-            return 422, error_body(422, "invalid_parameter", message, details), []
+            return 422, invalid_parameters(details), []
         if "\x00" in scope["path"]:
             return 404, error_body(404, "not_found", "no such path"), []
         return None

@@ -142,9 +142,7 @@ def name_key(value: str) -> str:
     return text
 
 
-@lru_cache(maxsize=1 << 17)
-def _word_key(word: str) -> str:
-    return name_key(word)
+_word_key = lru_cache(maxsize=1 << 17)(name_key)
 
 
 def text_key(value: str) -> str:

@@ -90,9 +90,7 @@ def record_version(connection: Connection, dataset_hash: str, event_count: int) 
         return None  # a forced reload of the same files: nothing changed
     version = latest.version + 1 if latest is not None else 1
     params = {"version": version}
-    for statement in _LOG.values():
-        connection.execute(text(statement), params)
-    for statement in _APPLY:
+    for statement in [*_LOG.values(), *_APPLY]:
         connection.execute(text(statement), params)
     counts = {kind: 0 for kind in _LOG}
     for kind, count in connection.execute(
@@ -139,20 +137,15 @@ def list_versions(
 ) -> tuple[list[VersionRow], str | None]:
     """A page of versions, newest first, and the cursor of the next page (or None)."""
     table = models.Version
-    statement = select(
-        table.version,
-        table.dataset_hash,
-        table.loaded_at,
-        table.events,
-        table.added,
-        table.changed,
-        table.removed,
-    ).order_by(table.version.desc())
+    columns = [getattr(table, name) for name in VersionRow._fields]
+    statement = select(*columns).order_by(table.version.desc())
     if cursor:
         (before,) = _decode(cursor, "v", [int])
         statement = statement.where(table.version < before)
-    rows = [VersionRow(*row) for row in reader.execute(statement.limit(limit + 1))]
-    rows = [row._replace(loaded_at=_utc(row.loaded_at)) for row in rows]
+    rows = [
+        VersionRow(*row)._replace(loaded_at=as_utc(row.loaded_at))
+        for row in reader.execute(statement.limit(limit + 1))
+    ]
     if len(rows) > limit:
         return rows[:limit], _encode("v", rows[limit - 1].version)
     return rows, None
@@ -217,8 +210,8 @@ def list_changes(
     return rows, None
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; they were written in UTC.
+def as_utc(moment: datetime) -> datetime:
+    """`moment`, which was written in UTC: SQLite hands back naive datetimes."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -236,14 +229,10 @@ def _decode(cursor: str, kind: str, types: list[type]) -> list[Any]:
         position = payload[1:]
         if not all(type(value) is wanted for value, wanted in zip(position, types, strict=True)):
             raise ValueError
+        if any(not 0 <= v < 2**31 if isinstance(v, int) else "\x00" in v for v in position):
+            raise ValueError
     except (ValueError, TypeError, IndexError, UnicodeDecodeError):
         raise InvalidParameter(
             "cursor", "not a cursor this API issued; use next_cursor from a response"
         ) from None
-    if any(
-        not 0 <= value < 2**31 if isinstance(value, int) else "\x00" in value for value in position
-    ):
-        raise InvalidParameter(
-            "cursor", "not a cursor this API issued; use next_cursor from a response"
-        )
     return position

@@ -44,6 +44,10 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
     """Safe YAML that keeps line numbers, rejects duplicate keys and keeps dates as text."""
 
 
+class _FastLoader(_Base):  # type: ignore[valid-type,misc]
+    """Plain dicts and lists, no line numbers: the path every valid file takes."""
+
+
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_DEPTH = 64
 
@@ -118,10 +122,11 @@ def _refuse_set(_loader: yaml.SafeLoader, node: yaml.Node) -> None:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
-_Loader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
+for _loader in (_Loader, _FastLoader):
+    _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+    _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    _loader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
+    _loader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
 
 
 def decode_yaml(data: bytes) -> str:
@@ -174,15 +179,6 @@ class NeedsPositions(Exception):
     """The fast parse met something only the line-tracking parse reports properly."""
 
 
-class _FastLoader(_Base):  # type: ignore[valid-type,misc]
-    """Plain dicts and lists, no line numbers: the path every valid file takes."""
-
-
-_FastLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_FastLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_FastLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
-_FastLoader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
-
 # Escapes that put a NUL into a double-quoted string.
 _NUL_ESCAPE = re.compile(r"\\(?:0|x00|u0000|U00000000)")
 
@@ -210,8 +206,7 @@ def _build(loader: Any) -> Any:  # a _FastLoader: PyYAML's event API has no type
     recursion: nesting deeper than MAX_DEPTH needs positions (and the library refuses
     nesting that its composer could not handle). Duplicate keys and anchors, merge keys,
     tags on collections, a node that contains itself and a second document need positions
-    too. A node reached again
-    through an alias is the same object, so alias bombs stay cheap.
+    too. A node reached again through an alias is the same object, so alias bombs stay cheap.
     """
     try:
         get_event, resolve, construct = loader.get_event, loader.resolve, loader.construct_object
@@ -283,13 +278,14 @@ def _anchor(anchors: dict[str, Any], name: str, value: Any) -> None:
     anchors[name] = value
 
 
-def positioned(root: Path, file: str, cache: dict[str, LineList]) -> LineList:
-    """The file's records with line numbers, parsed once into `cache`."""
+def raw_record(root: Path, file: str, index: int, cache: dict[str, LineList]) -> LineDict:
+    """The file's `index`th record with line numbers (the file parsed once into `cache`)."""
     if file not in cache:
         content = parse_yaml(decode_yaml((root / file).read_bytes()))
         assert isinstance(content, LineList), file
         cache[file] = content
-    return cache[file]
+    record: LineDict = cache[file][index]
+    return record
 
 
 def line_of(raw: Any, loc: Iterable[int | str], default: int) -> int:

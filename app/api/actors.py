@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
 from app.api.events import event_page
 from app.dataset import ActorKind
 from app.directory import ACTORS
-from app.schemas import ActorDetail, ActorSummary, ErrorResponse, EventSummary, Page
+from app.schemas import ActorDetail, ActorSummary, EventSummary, Page
 
 router = APIRouter(tags=["actors"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No actor has this id."}
-}
+NOT_FOUND = not_found("No actor has this id.")
 
 
 @router.get("/actors", response_model=Page[ActorSummary], response_class=JSONBody)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
@@ -14,6 +15,7 @@ from app.dataset import EventType
 from app.dates import DateError, parse_partial
 from app.errors import InvalidParameter
 from app.planner import EventFilters
+from app.schemas import ErrorResponse
 
 MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
 # The shapes of from/to and cursor, for the OpenAPI document only (client generators and
@@ -54,6 +56,11 @@ async def get_cached_session(request: Request, session: SessionDep) -> Session:
 CachedSession = Annotated[Session, Depends(get_cached_session)]
 
 
+def not_found(description: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route whose path names something by id."""
+    return {404: {"model": ErrorResponse, "description": description}}
+
+
 class JSONText(Response):
     """JSON text already made: documents the load stored, joined into an answer."""
 
@@ -69,6 +76,14 @@ class JSONBody(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return to_json(content)
+
+
+def _bound(name: str, value: str | None, side: int) -> date | None:
+    """The first (`side` 0) or last (1) day of the period `value` names, if given."""
+    try:
+        return parse_partial(value)[side] if value else None
+    except DateError as exc:
+        raise InvalidParameter(name, str(exc)) from None
 
 
 def _many(name: str, values: list[str]) -> tuple[str, ...]:
@@ -173,17 +188,7 @@ async def event_filters(
     ] = "date",
 ) -> EventFilters:
     """Parse and check the filters every event list and feed accepts."""
-    start = end = None
-    try:
-        if from_:
-            start = parse_partial(from_)[0]
-    except DateError as exc:
-        raise InvalidParameter("from", str(exc)) from None
-    try:
-        if to:
-            end = parse_partial(to)[1]
-    except DateError as exc:
-        raise InvalidParameter("to", str(exc)) from None
+    start, end = _bound("from", from_, 0), _bound("to", to, 1)
     if start is not None and end is not None and start > end:
         raise InvalidParameter("to", f"the window ends ({to}) before it starts ({from_})")
     return EventFilters(

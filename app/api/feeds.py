@@ -44,24 +44,17 @@ TIMELINEJS_EXAMPLE: dict[str, Any] = {
     ],
 }
 
-# The filters a title names, in this order, each as "<label> <values>".
-_TITLED = (
-    ("actor", "actor"),
-    ("role", "role"),
-    ("place", "place"),
-    ("type", "type"),
-    ("tag", "tag"),
-    ("source", "source"),
-)
+# The filters a title names, in this order, each as "<name> <values>".
+_TITLED = ("actor", "role", "place", "type", "tag", "source")
 
 
 def describe_filters(params: QueryParams) -> str:
     """What a feed was filtered by, for people: "actor Kuvvatov, 2015–2017"."""
     parts = []
-    for name, label in _TITLED:
+    for name in _TITLED:
         values = [v.strip() for v in params.getlist(name) if v.strip()]
         if values:
-            parts.append(f"{label} {' or '.join(v.replace('_', ' ') for v in values)}")
+            parts.append(f"{name} {' or '.join(v.replace('_', ' ') for v in values)}")
     q = (params.get("q") or "").strip()
     if q:
         parts.append(f"matching “{q}”")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -14,7 +13,7 @@ from app.api.deps import CachedSession, FiltersDep, SessionDep
 from app.facets import facet_counts
 from app.planner import plan_events
 from app.schemas import Facets, FacetValue, Health
-from app.versions import current_version
+from app.versions import as_utc, current_version
 
 router = APIRouter(tags=["meta"])
 
@@ -40,8 +39,7 @@ def health(session: SessionDep, response: Response) -> HealthStatus:
         events=meta.event_count if meta else 0,
         dataset_hash=meta.dataset_hash if meta else None,
         schema_revision=revision,
-        # SQLite hands back naive datetimes; they were written in UTC.
-        loaded_at=meta.loaded_at.replace(tzinfo=meta.loaded_at.tzinfo or UTC) if meta else None,
+        loaded_at=as_utc(meta.loaded_at) if meta else None,
         version=current_version(session),
     )
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
 from app.api.events import event_page
 from app.dataset import PlaceKind
 from app.directory import PLACES
-from app.schemas import ErrorResponse, EventSummary, Page, PlaceDetail, PlaceSummary
+from app.schemas import EventSummary, Page, PlaceDetail, PlaceSummary
 
 router = APIRouter(tags=["places"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No place has this id."}
-}
+NOT_FOUND = not_found("No place has this id.")
 
 
 @router.get("/places", response_model=Page[PlaceSummary], response_class=JSONBody)

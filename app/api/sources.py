@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from fastapi import APIRouter, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit
+from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
 from app.api.events import event_page
 from app.directory import SOURCES
-from app.schemas import ErrorResponse, EventSummary, Page, SourceDetail, SourceSummary
+from app.schemas import EventSummary, Page, SourceDetail, SourceSummary
 
 router = APIRouter(tags=["sources"])
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No source has this id."}
-}
+NOT_FOUND = not_found("No source has this id.")
 
 
 @router.get("/sources", response_model=Page[SourceSummary], response_class=JSONBody)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from app.api.deps import Cursor, Limit, SessionDep
 from app.versions import check_since, list_changes, list_versions
@@ -16,8 +16,6 @@ router = APIRouter(tags=["versions"])
 
 class VersionOut(BaseModel):
     """One load that changed the dataset."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     version: int = Field(description="Increasing number of this load, from 1.", examples=[2])
     dataset_hash: str = Field(description="SHA-256 of the dataset's YAML files.")
@@ -65,9 +63,7 @@ def get_versions(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) 
     """Every load that changed the dataset, newest first, with how many events it added,
     changed and removed. A reload of the same files records nothing."""
     rows, next_cursor = list_versions(session, limit, cursor)
-    return VersionPage(
-        items=[VersionOut.model_validate(row._asdict()) for row in rows], next_cursor=next_cursor
-    )
+    return VersionPage(items=[VersionOut(**row._asdict()) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/changes", response_model=ChangePage)
@@ -94,7 +90,7 @@ def get_changes(
     current = check_since(session, since)
     rows, next_cursor = list_changes(session, since, limit, cursor)
     return ChangePage(
-        items=[ChangeOut(id=r.id, change=r.change, version=r.version) for r in rows],
+        items=[ChangeOut(**row._asdict()) for row in rows],
         version=current,
         next_cursor=next_cursor,
     )
