@@ -3,9 +3,10 @@
 Like Datasette's facets, these reuse the list's plan (`app.planner.matching_sql`), so the
 counts always describe exactly the events `/events` returns for the same filters. Each
 event's facet values were stored at load (`event_order.facets`), and so were running
-totals of them along the date order (`facet_buckets`): every event starting within a
-window is the difference of two running totals, corrected by the events between each
-end and the nearest stored total, so a window's facets cost the same however wide it is.
+totals of them along the order of starts and the order of ends (`facet_totals`). The
+events overlapping a window are those starting by its end less those ending before its
+start, so a window's facets are two running totals, each read at the nearest stored one
+and corrected by the events between: the same cost however wide the window.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from heapq import nlargest
 from itertools import chain
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
-from app.models import FacetBucket
+from app.models import FacetTotal
 from app.planner import Plan, matching_sql, run
 
 FACETS = ("type", "year", "actor", "place", "source")
@@ -34,14 +35,17 @@ _LABELS = (
     " UNION ALL SELECT 'place', id, name FROM places WHERE id IN ({place})"
     " UNION ALL SELECT 'source', id, title FROM sources WHERE id IN ({source})"
 )
-# Running totals are kept every `bucket_size` ranks: a power of two giving about
-# `_BUCKETS` of them, within `_SMALLEST` and `_LARGEST` ranks apart.
-_BUCKETS = 256
-_SMALLEST, _LARGEST = 16, 4096
+# Running totals are stored every `bucket_size` positions of each order: a power of two
+# giving about `_BUCKETS` of them, from `_SMALLEST` to `_LARGEST` apart. Nearer totals
+# read fewer events one by one (at most half that spacing per total).
+_BUCKETS = 512
+_SMALLEST, _LARGEST = 16, 2048
+# Each order's position column, as `event_order` holds it.
+_ORDERS = {"start": "rank", "end": "end_rank"}
 
 
 def bucket_size(events: int) -> int:
-    """Ranks between stored running totals, for a dataset of `events`."""
+    """Positions between stored running totals, for a dataset of `events`."""
     size = _SMALLEST
     while size * _BUCKETS < events and size < _LARGEST:
         size *= 2
@@ -63,25 +67,27 @@ def _unpacked(blob: bytes) -> array[int]:
     return counts
 
 
-def build_facet_buckets(connection: Connection, events: int) -> int:
-    """Write the running totals of every facet value, every `bucket_size` ranks and at
-    the last (part of the load, after `key_stats`); returns that bucket size."""
+def build_facet_totals(connection: Connection, events: int) -> int:
+    """Write the running totals of every facet value along both orders, every
+    `bucket_size` positions and at the last (part of the load, after `key_stats`);
+    returns that spacing."""
     size = bucket_size(events)
     keys = sorted(str(key) for (key,) in connection.execute(text(_KEYS)))
     position = {key: i for i, key in enumerate(keys)}
-    running = array("I", bytes(4 * len(keys)))
-    read = text("SELECT facets FROM event_order WHERE rank > :low AND rank <= :high")
-    rows = []
-    for bucket in range(-(-events // size)):
-        found = connection.execute(read, {"low": bucket * size, "high": (bucket + 1) * size})
-        for key, count in _count(facets for (facets,) in found).items():
-            running[position[key]] += count
-        rows.append({"bucket": bucket, "counts": _packed(running)})
-        if len(rows) == 64:
-            connection.execute(insert(FacetBucket), rows)
-            rows = []
-    if rows:
-        connection.execute(insert(FacetBucket), rows)
+    for order, column in _ORDERS.items():
+        running = array("I", bytes(4 * len(keys)))
+        read = text(f"SELECT facets FROM event_order WHERE {column} > :low AND {column} <= :high")
+        rows = []
+        for bucket in range(-(-events // size)):
+            found = connection.execute(read, {"low": bucket * size, "high": (bucket + 1) * size})
+            for key, count in _count(facets for (facets,) in found).items():
+                running[position[key]] += count
+            rows.append({"ordered_by": order, "bucket": bucket, "counts": _packed(running)})
+            if len(rows) == 64:
+                connection.execute(insert(FacetTotal), rows)
+                rows = []
+        if rows:
+            connection.execute(insert(FacetTotal), rows)
     return size
 
 
@@ -160,64 +166,62 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
 def _window_counts(
     session: Session, plan: Plan, index: _Index, bucket: int, last: int
 ) -> tuple[list[int], int]:
-    """The facet values of every event in a date window (no other filter).
-
-    The events starting in it are the ranks `low` to `high`: the running total through
-    `high` less that through `low - 1`, each read at the nearest stored total and
-    corrected by the events between. Those starting before it and ending in it are
-    found by the plan.
-    """
-    low = plan.first if plan.first is not None else min(plan.low)
+    """The facet values of every event in a date window (no other filter): those
+    starting by its end (`high`), less those starting before its start (within) or
+    less those ending before its start (overlap: those all start by its end)."""
     high = last if plan.high is None else min(plan.high, last)
-    ends: list[tuple[int, int, int]] = []  # (sign, first rank, last rank) read one by one
-    counts = [0] * len(index.keys)
-    if high - low + 1 <= bucket or not bucket:
-        ends.append((1, low, high))
+    if plan.first is not None:  # overlap with a start: `first` is set for those only
+        low, ended = 1, plan.ended_before
     else:
-        totals: dict[int, int] = {}  # stored total's bucket -> sign
-        for rank, sign in ((high, 1), (low - 1, -1)):
-            # The nearest stored total: every `bucket` ranks, and at the last rank.
-            below = rank // bucket * bucket
-            above = min(below + bucket, last)
-            stored = below if rank - below <= above - rank else above
-            if stored:
-                totals[-(-stored // bucket) - 1] = sign
-            if stored < rank:
-                ends.append((sign, stored + 1, rank))
-            elif stored > rank:
-                ends.append((-sign, rank + 1, stored))
-        blobs = "SELECT bucket, counts FROM facet_buckets WHERE bucket IN (:b0, :b1)"
-        wanted = [*totals, -1][:2]
-        found = {
-            totals[int(stored)]: _unpacked(bytes(blob))
-            for stored, blob in run(session, blobs, b0=wanted[0], b1=wanted[1])
-        }
-        if -1 in found:
-            counts = [a - b for a, b in zip(found[1], found[-1], strict=True)]
-        else:
-            counts = list(found[1])
-    parts = [
-        f"SELECT {sign}, facets FROM event_order WHERE rank BETWEEN :a{n} AND :b{n}"
-        for n, (sign, _, _) in enumerate(ends)
-    ]
-    values: dict[str, Any] = {}
-    if plan.first is not None and plan.first > 1:
-        earlier, values = matching_sql(replace(plan, high=min(high, plan.first - 1)))
-        parts.append(
-            f"SELECT 2, o.facets FROM ({earlier}) AS m JOIN event_order o ON o.rank = m.rank"
+        low, ended = min(plan.low), 0
+    totals = [(1, "start", high), (-1, "start", low - 1), (-1, "end", ended)]
+    # Each total read at the nearest stored one, less or plus the events between.
+    stored: Counter[tuple[str, int]] = Counter()  # (order, bucket) -> sign
+    reads: list[tuple[int, str, int, int]] = []  # (sign, order, first, last position)
+    for sign, order, position in totals:
+        position = min(position, last)  # past the last: a window after every event
+        if position <= 0:
+            continue
+        below = position // bucket * bucket if bucket else 0
+        above = min(below + bucket, last) if bucket else 0
+        nearest = below if position - below <= above - position else above
+        if nearest:
+            stored[(order, -(-nearest // bucket) - 1)] += sign
+        if nearest < position:
+            reads.append((sign, order, nearest + 1, position))
+        elif nearest > position:
+            reads.append((-sign, order, position + 1, nearest))
+    counts = [0] * len(index.keys)
+    signs = {total: sign for total, sign in stored.items() if sign}  # equal ones cancel
+    if signs:
+        wanted = " OR ".join(f"(ordered_by = :o{n} AND bucket = :b{n})" for n in range(len(signs)))
+        values: dict[str, Any] = {f"o{n}": order for n, (order, _) in enumerate(signs)}
+        values |= {f"b{n}": b for n, (_, b) in enumerate(signs)}
+        for order, b, blob in run(
+            session,
+            f"SELECT ordered_by, bucket, counts FROM facet_totals WHERE {wanted}",
+            **values,
+        ):
+            sign = signs[(str(order), int(b))]
+            found = _unpacked(bytes(blob))
+            if sign > 0:
+                counts = [c + x for c, x in zip(counts, found, strict=True)]
+            else:
+                counts = [c - x for c, x in zip(counts, found, strict=True)]
+    if reads:
+        sql = " UNION ALL ".join(
+            f"SELECT {sign}, facets FROM event_order WHERE {_ORDERS[order]} BETWEEN :a{n} AND :z{n}"
+            for n, (sign, order, _, _) in enumerate(reads)
         )
-    for n, (_, first, final) in enumerate(ends):
-        values |= {f"a{n}": first, f"b{n}": final}
-    total = max(high - low + 1, 0)
-    if parts:
-        by_sign: dict[int, list[str]] = {}
-        for sign, facets in run(session, " UNION ALL ".join(parts), **values):
-            by_sign.setdefault(int(sign), []).append(str(facets))
-        total += len(by_sign.get(2, []))
+        values = {f"a{n}": first for n, (_, _, first, _) in enumerate(reads)}
+        values |= {f"z{n}": final for n, (_, _, _, final) in enumerate(reads)}
+        by_sign: dict[int, list[str]] = {1: [], -1: []}
+        for sign, facets in run(session, sql, **values):
+            by_sign[int(sign)].append(str(facets))
         for sign, rows in by_sign.items():
             for key, count in _count(rows).items():
-                counts[index.position[key]] += count if sign > 0 else -count
-    return counts, total
+                counts[index.position[key]] += sign * count
+    return counts, max(high - min(low - 1, last) - ended, 0)
 
 
 def _labels(session: Session, kept: dict[str, list[str]]) -> dict[tuple[str, str], str]:

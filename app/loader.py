@@ -19,14 +19,14 @@ from app import models
 from app.dataset import Dataset
 from app.db import is_sqlite
 from app.directory import build_documents
-from app.facets import build_facet_buckets
+from app.facets import build_facet_totals
 from app.rows import DatasetRows, EventDocRow, EventWordsRow, dataset_rows
 from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.KeyStat,
-    models.FacetBucket,
+    models.FacetTotal,
     models.EventKey,
     models.EventDoc,
     models.EventWords,
@@ -173,9 +173,9 @@ _KEYS = (
 def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int:
     """Everything requests read ready-made, from the rows just inserted and their versions:
     the date order, each event's document by rank, each key's events in that order with
-    their positions and counts, the facet buckets, the actors', places' and sources'
-    documents, and (SQLite) the full-text index, whose row ids are the events' ranks, with
-    its words. Returns the facet bucket size."""
+    their positions and counts, the facets' running totals, the actors', places' and
+    sources' documents, and (SQLite) the full-text index, whose row ids are the events'
+    ranks, with its words. Returns the running totals' spacing."""
     connection.execute(
         text(
             "INSERT INTO event_order"
@@ -214,7 +214,7 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int
         ).bindparams(bindparam("open", date.min, type_=Date))
     )
     build_documents(connection)
-    facet_bucket = build_facet_buckets(connection, rows.event_count)
+    facet_bucket = build_facet_totals(connection, rows.event_count)
     if sqlite:
         # Terms pending in memory before the index writes a segment: the default (1 MB)
         # writes hundreds of small segments at a million events, merged over and over.

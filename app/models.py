@@ -242,6 +242,7 @@ class EventOrder(Base):
     __table_args__ = (
         Index(None, "date_start", "date_end", "event_id"),
         Index(None, "date_end", "end_rank"),
+        Index(None, "end_rank"),  # runs of end ranks (`app.facets`)
     )
 
     rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -302,14 +303,16 @@ class EventKey(Base):
     pos: Mapped[int] = mapped_column(Integer)
 
 
-class FacetBucket(Base):
-    """Running totals of every facet value (`event_order.facets`) along the date order,
-    written at load every `bucket_size` ranks and at the last: bucket b counts the events
-    up to rank (b + 1) * size. The values' positions are their keys in `key_stats`,
+class FacetTotal(Base):
+    """Running totals of every facet value (`event_order.facets`), written at load along
+    each of two orders, by start (`rank`) and by end (`end_rank`): bucket b counts the
+    events up to position (b + 1) * `DatasetMeta.facet_bucket`, the last bucket all of
+    them. A value's position is that of its key among the facet keys of `key_stats`,
     sorted; each count is 4 bytes, little-endian (`app.facets`)."""
 
-    __tablename__ = "facet_buckets"
+    __tablename__ = "facet_totals"
 
+    ordered_by: Mapped[str] = mapped_column(String(5), primary_key=True)  # start, end
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     counts: Mapped[bytes] = mapped_column(LargeBinary)
 
@@ -338,7 +341,7 @@ class DatasetMeta(Base):
     # The longest event (days): an event overlapping a window starts at most this long
     # before it, which gives the date index a lower bound.
     max_span_days: Mapped[int] = mapped_column(Integer, server_default="0")
-    # Ranks between the facets' running totals (`FacetBucket`); 0 when none were built.
+    # Positions between the facets' running totals (`FacetTotal`); 0: none were built.
     facet_bucket: Mapped[int] = mapped_column(Integer, server_default="0")
 
 

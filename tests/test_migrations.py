@@ -140,8 +140,8 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
     assert {q: found(q) for q in before} == before
 
 
-def test_the_facet_buckets_migration_counts_a_loaded_dataset(engine):
-    """0011 counts the facet buckets from the rows already loaded: a window's facets are
+def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
+    """0011 counts the facets' running totals from the rows already loaded: a window's facets are
     the same before and after, with no new load."""
     from alembic import command
     from sqlalchemy import text
@@ -169,5 +169,5 @@ def test_the_facet_buckets_migration_counts_a_loaded_dataset(engine):
         command.upgrade(config, "head")
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT facet_bucket FROM dataset_meta")) == 16
-        assert connection.scalar(text("SELECT count(*) FROM facet_buckets")) == 1
+        assert connection.scalar(text("SELECT count(*) FROM facet_totals")) == 2
     assert facets() == before
