@@ -17,7 +17,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from heapq import nlargest
-from itertools import chain
+from itertools import chain, compress
+from operator import add, sub
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
@@ -151,7 +152,13 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
         elif name == "type":
             order = sorted(span, key=counts.__getitem__, reverse=True)  # stable: ties by value
         else:  # the commonest `size`, ties by value
-            order = nlargest(size, span, key=counts.__getitem__)
+            found = counts[span.start : span.stop]
+            least = max(min(nlargest(size, found), default=1), 1)  # the last kept one's
+            order = sorted(
+                compress(span, map(least.__le__, found)),
+                key=counts.__getitem__,
+                reverse=True,
+            )[:size]
         kept[name] = [i for i in order if counts[i]]
     labels = _labels(session, {name: [index.keys[i] for i in kept[name]] for name in kept})
     result: dict[str, Any] = {"total": total}
@@ -202,12 +209,13 @@ def _window_counts(
             f"SELECT ordered_by, bucket, counts FROM facet_totals WHERE {wanted}",
             **values,
         ):
-            sign = signs[(str(order), int(b))]
             found = _unpacked(bytes(blob))
-            if sign > 0:
-                counts = [c + x for c, x in zip(counts, found, strict=True)]
+            if signs[(str(order), int(b))] < 0:
+                counts = list(map(sub, counts, found))
+            elif any(counts):
+                counts = list(map(add, counts, found))
             else:
-                counts = [c - x for c, x in zip(counts, found, strict=True)]
+                counts = found.tolist()
     if reads:
         sql = " UNION ALL ".join(
             f"SELECT {sign}, facets FROM event_order WHERE {_ORDERS[order]} BETWEEN :a{n} AND :z{n}"
