@@ -65,13 +65,9 @@ class Thresholds:
     words_count_limit: int = 1_000
     # With other filters, words matching at most this many events (and fewer than the
     # smallest filter value's) drive the walk: their matches, in date order; commoner
-    # words are tested on that value's events. Words alone always drive it where the
-    # full-text index can (SQLite). 0 turns the full-text walk off.
+    # words are tested on that value's events. Words alone always drive it. 0 turns the
+    # full-text walk off.
     text_drive: int = 20_000
-    # Matches of the words starting before an overlap window (back to the longest event's
-    # span) that the full-text index reads to find those overlapping it; with more, those
-    # events are walked by date with their words tested.
-    earlier_text: int = 500
     # A word of `q` matches the words it begins (`protest`: protest, protests, protesters).
     # Up to this many are asked of the full-text index as they are, each a seek into its
     # list; a word beginning more, or of three letters or fewer, is asked as a prefix,
@@ -101,9 +97,6 @@ class Plan:
     ends_by: date | None = None  # within: the event ends on or before this day
     ended_before: int = 0  # overlap: how many events end before the window starts
     first: int | None = None  # overlap: the first rank starting in the window
-    # text: events starting before the window are found by the full-text index (few
-    # matches there) rather than walked as keys with their words tested (many).
-    earlier_by_text: bool = True
     total: int | None = None  # exact, known without counting
     sort: Sort = "date"
     dialect: str = "sqlite"
@@ -268,8 +261,6 @@ def plan_events(
             return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
         if matches <= cap:
             strategy, tests = "text", tuple(groups[i] for i in order if groups[i] != ("*",))
-    if strategy == "text":
-        plan = replace(plan, earlier_by_text=_few_earlier(session, plan, words, thresholds))
     total = None
     if strategy == "keys" and not tests and not words:
         total = _exact_total(plan, driver, sizes[order[0]], filters)
@@ -472,19 +463,28 @@ def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]
 def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
     """The events containing every word, that match.
 
-    The full-text index walks the words' matches from the window's earliest bound,
-    testing each one's end, unless the words match many events starting before an
-    overlap window (see `_few_earlier`): then it walks them from the window's first rank
-    (`plan.first`), where every event overlaps it, and the events starting before it are
-    walked by date (each span class from its bound, ends first, then the words).
+    The full-text index walks the words' matches from the window's earliest bound, or
+    for an overlap window from its first rank (`plan.first`), where every event overlaps
+    it. The events starting before an overlap window are walked by date instead, each
+    span class from its bound, ends first, and kept when the index matches them in that
+    range: a month's, a year's or the longest events' worth of events are tested, where
+    the index alone would read every match since the earliest bound.
     """
-    if plan.first is None or plan.earlier_by_text:  # `first` is set for overlap windows
+    if plan.first is None:  # `first` is set for overlap windows with a start
         return [_text_arm(plan, after, min(plan.low))]
     arms = [_text_arm(replace(plan, ends_from=None), after, plan.first)]
     if plan.first > 1:
         driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
-        before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
-        arms += [_prefixed("b", *_key_arm(before, k, after)) for k in CLASSES]
+        before = replace(
+            plan, strategy="keys", driver=driver, tests=tests, words=(), high=plan.first - 1
+        )
+        matched = replace(plan, tests=(), ends_from=None, high=plan.first - 1)
+        for k in CLASSES:
+            walk, values = _key_arm(before, k, after)
+            found, found_values = _prefixed("m", *_text_arm(matched, None, plan.low[k]))
+            arms.append(
+                _prefixed(f"b{k}", f"{walk} AND d.rank IN ({found})", values | found_values)
+            )
     return arms
 
 
@@ -603,19 +603,6 @@ def _positional_count(session: Session, plan: Plan) -> int:
 def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) -> int:
     """How many rows `sql` selects, counting no further than `cap`."""
     return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
-
-
-def _few_earlier(session: Session, plan: Plan, words: tuple[str, ...], limits: Thresholds) -> bool:
-    """Whether the words match few enough events starting before an overlap window (and
-    after its earliest bound) for the full-text index to find those that overlap it."""
-    if plan.first is None or plan.ends_from is None:
-        return False
-    # Every match the walk from the earliest bound reads before the window, ends or not.
-    earlier = replace(
-        plan, strategy="text", tests=(), words=words, high=plan.first - 1, ends_from=None
-    )
-    cap = limits.earlier_text
-    return _count_upto(session, *_text_arm(earlier, None, min(plan.low)), cap + 1) <= cap
 
 
 def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:

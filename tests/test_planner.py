@@ -110,12 +110,9 @@ FILTERS = [
 ]
 # Every strategy: full-text walks as often as possible, or never.
 THRESHOLDS = {
-    "text-drives": Thresholds(text_drive=1_000_000, earlier_text=1_000_000),
-    "earlier-walked": Thresholds(text_drive=1_000_000, earlier_text=0),
+    "text-drives": Thresholds(text_drive=1_000_000),
     "keys-drive": Thresholds(text_drive=0),
-    "counts-capped": Thresholds(
-        count_limit=3, words_count_limit=2, text_drive=5, earlier_text=2, terms_per_word=1
-    ),
+    "counts-capped": Thresholds(count_limit=3, words_count_limit=2, text_drive=5, terms_per_word=1),
 }
 
 
