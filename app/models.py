@@ -2,7 +2,7 @@
 
 The schema is created and changed only by the Alembic migrations in `migrations/`;
 `tests/test_migrations.py` checks that the migrated schema equals these models. The
-full-text indexes (SQLite FTS5 `events_fts`, PostgreSQL's tsvector) live only in migrations.
+full-text indexes (SQLite FTS5 `events_fts`, PostgreSQL pg_trgm) live only in migrations.
 """
 
 from __future__ import annotations
@@ -257,8 +257,8 @@ class EventOrder(Base):
 class EventWords(Base):
     """Each event's distinct keyed words (title, summary, tags, quotes, actor and place
     names, see `app.text`), by rank: what `q` tests an event against, stored beside its
-    neighbours in date order. SQLite indexes them in `events_fts`, PostgreSQL in
-    `ix_event_words_words` (its own full-text search), both made by migrations."""
+    neighbours in date order. SQLite indexes them in `events_fts`, PostgreSQL with
+    pg_trgm (`ix_event_words_trgm`), both made by migrations."""
 
     __tablename__ = "event_words"
 

@@ -65,8 +65,8 @@ class Thresholds:
     words_count_limit: int = 1_000
     # With other filters, words matching at most this many events (and fewer than the
     # smallest filter value's) drive the walk: their matches, in date order; commoner
-    # words are tested on that value's events. Words alone always drive it. 0 turns the
-    # full-text walk off.
+    # words are tested on that value's events. Words alone always drive it where the
+    # full-text index can (SQLite). 0 turns the full-text walk off.
     text_drive: int = 20_000
     # A word of `q` matches the words it begins (`protest`: protest, protests, protesters).
     # Up to this many are asked of the full-text index as they are, each a seek into its
@@ -90,7 +90,7 @@ class Plan:
     driver: tuple[str, ...] = ()
     tests: tuple[tuple[str, ...], ...] = ()
     words: tuple[str, ...] = ()
-    match: str | None = None  # the words as a full-text query: `_match_query`, `_WORDS`
+    match: str | None = None  # the words as a full-text query (SQLite), see `_match_query`
     low: tuple[int, ...] = (1, 1, 1)
     high: int | None = None
     ends_from: date | None = None  # overlap: the event ends on or after this day
@@ -235,8 +235,6 @@ def plan_events(
             match = _match_query(session, words, thresholds.terms_per_word)
             if match is None:
                 return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
-        else:  # each word as the beginning of a word, in the index of `_WORDS`
-            match = " & ".join(f"{word}:*" for word in words)
 
     stats = _key_stats(session, {key for group in groups for key in group})
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
@@ -250,10 +248,11 @@ def plan_events(
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
     if words and driver == ("*",) and thresholds.text_drive > 0:
-        # Only words and dates: the full-text index finds the window's matches, however
-        # common the words (walking the dates instead tests every event's text when
-        # they are rare).
-        strategy = "text"
+        # Only words and dates: the full-text index walks the window's matches in date
+        # order, however common the words. PostgreSQL has no such walk: there the dates
+        # are walked, each event's text tested (the first page of common words comes
+        # soonest that way, and counting matches to choose would cost more than it saves).
+        strategy = "text" if match is not None else "keys"
     elif words:
         cap = min(thresholds.text_drive, sizes[order[0]])
         matches = _text_matches(session, plan, words, cap + 1)
@@ -475,12 +474,12 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
     arms = [_text_arm(replace(plan, ends_from=None), after, plan.first)]
     if plan.first > 1:
         driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
-        before = replace(
-            plan, strategy="keys", driver=driver, tests=tests, words=(), high=plan.first - 1
-        )
+        before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
+        if plan.match is None:  # no full-text index to ask: each event's words are tested
+            return arms + [_prefixed(f"b{k}", *_key_arm(before, k, after)) for k in CLASSES]
         matched = replace(plan, tests=(), ends_from=None, high=plan.first - 1)
         for k in CLASSES:
-            walk, values = _key_arm(before, k, after)
+            walk, values = _key_arm(replace(before, words=()), k, after)
             found, found_values = _prefixed("m", *_text_arm(matched, None, plan.low[k]))
             arms.append(
                 _prefixed(f"b{k}", f"{walk} AND d.rank IN ({found})", values | found_values)
@@ -494,30 +493,31 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
     return renamed, {f"{prefix}{name}": value for name, value in values.items()}
 
 
-# PostgreSQL's full-text index (migration 0012) holds each event's keyed words; a query
-# must name the indexed expression exactly.
-_WORDS = "to_tsvector('simple', w.search_text) @@ to_tsquery('simple', :match)"
-
-
 def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
-    """The events from rank `low` containing every word (found by the full-text index),
-    that meet the window and the other filters, in no particular order."""
-    # The rank as the full-text index knows it (on SQLite its row ids are ranks): bounds
-    # on it let the index skip to the window.
-    rank = "f.rowid" if plan.dialect == "sqlite" else "w.rank"
+    """The events from rank `low` containing every word (found by the full-text index on
+    SQLite, tested one by one elsewhere), that meet the window and the other filters, in
+    no particular order."""
+    fts = plan.match is not None
+    # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
+    # the index skip to the window.
+    rank = "f.rowid" if fts else "o.rank"
     conditions, values = _window_sql(plan, rank, "o.date_end", "tlow", after)
-    values |= {"tlow": low, "match": plan.match}
+    values["tlow"] = low
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
-    # The date order's row only when a condition reads it.
-    ends = plan.ends_from is not None or plan.ends_by is not None
-    joined = f" JOIN event_order o ON o.rank = {rank}" if plan.tests or ends else ""
-    if plan.dialect == "sqlite":
-        source, found = "events_fts f", "events_fts MATCH :match"
+    if fts:
+        values["match"] = plan.match
+        # The date order's row only when a condition reads it.
+        ends = plan.ends_from is not None or plan.ends_by is not None
+        joined = plan.tests or ends
+        source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
+        conditions.insert(0, "events_fts MATCH :match")
     else:
-        source, found = "event_words w", _WORDS
-    sql = f"SELECT {rank} AS rank FROM {source}{joined} WHERE " + " AND ".join([found, *conditions])
+        source = "event_order o JOIN event_words w ON w.rank = o.rank"
+        conditions += [f"w.search_text LIKE :w{i}" for i in range(len(plan.words))]
+        values |= _likes(plan.words)
+    sql = f"SELECT {rank} AS rank FROM {source} WHERE " + " AND ".join(conditions)
     return sql, values
 
 

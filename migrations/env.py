@@ -23,7 +23,7 @@ def include_object(
 ) -> bool:
     """Leave the full-text indexes, which only migrations manage, out of autogenerate."""
     return not (name or "").startswith(
-        ("events_fts", "ix_events_search_text_trgm", "ix_event_words_")
+        ("events_fts", "ix_events_search_text_trgm", "ix_event_words_trgm")
     )
 
 

@@ -178,5 +178,9 @@ def test_the_strategy_follows_the_thresholds(sessions):
 def test_words_alone_are_walked_by_the_full_text_index(sessions):
     # However common the word: a walk along the dates would test every event's text.
     words = EventFilters(q="the", window_start=date(2014, 1, 1))
+    if sessions.get_bind().dialect.name != "sqlite":
+        # No index walks matches in date order there: the dates are walked instead.
+        assert plan_events(sessions, words, THRESHOLDS["text-drives"]).strategy == "keys"
+        return
     assert plan_events(sessions, words, THRESHOLDS["text-drives"]).strategy == "text"
     assert plan_events(sessions, words, THRESHOLDS["keys-drive"]).strategy == "keys"
