@@ -17,8 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from heapq import nlargest
-from itertools import chain, compress
-from operator import add, sub
+from itertools import chain, compress, islice
 from typing import Any
 
 from sqlalchemy import Connection, insert, text
@@ -39,7 +38,7 @@ _LABELS = (
 # Running totals are stored every `bucket_size` positions of each order: a power of two
 # giving about `_BUCKETS` of them, from `_SMALLEST` to `_LARGEST` apart. Nearer totals
 # read fewer events one by one (at most half that spacing per total).
-_BUCKETS = 512
+_BUCKETS = 1024
 _SMALLEST, _LARGEST = 16, 2048
 # Each order's position column, as `event_order` holds it.
 _ORDERS = {"start": "rank", "end": "end_rank"}
@@ -142,24 +141,19 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
             f"SELECT o.facets FROM ({matching}) AS m JOIN event_order o ON o.rank = m.rank",
             **values,
         )
-        counts, total = [0] * len(index.keys), len(rows)
+        counts, total = array("I", bytes(4 * len(index.keys))), len(rows)
         for key, count in _count(str(facets) for (facets,) in rows).items():
             counts[index.position[key]] += count
     kept: dict[str, list[int]] = {}  # positions, in the order shown
     for name, span in index.spans.items():
         if name == "year":
-            order: list[int] = list(span)
-        elif name == "type":
-            order = sorted(span, key=counts.__getitem__, reverse=True)  # stable: ties by value
-        else:  # the commonest `size`, ties by value
-            found = counts[span.start : span.stop]
-            least = max(min(nlargest(size, found), default=1), 1)  # the last kept one's
-            order = sorted(
-                compress(span, map(least.__le__, found)),
-                key=counts.__getitem__,
-                reverse=True,
-            )[:size]
-        kept[name] = [i for i in order if counts[i]]
+            kept[name] = [i for i in span if counts[i]]
+        elif name == "type":  # stable: ties by value
+            kept[name] = [
+                i for i in sorted(span, key=counts.__getitem__, reverse=True) if counts[i]
+            ]
+        else:
+            kept[name] = [span.start + i for i in _top(counts[span.start : span.stop], size)]
     labels = _labels(session, {name: [index.keys[i] for i in kept[name]] for name in kept})
     result: dict[str, Any] = {"total": total}
     for name, positions in kept.items():
@@ -170,9 +164,18 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
     return result
 
 
+def _top(counts: array[int], size: int) -> list[int]:
+    """Where the `size` largest nonzero counts are, largest first, ties in order."""
+    least = max(min(nlargest(size, counts), default=1), 1)  # the last kept one's
+    # Fewer than `size` are above it: those by count, then its ties in order.
+    every = range(len(counts))
+    found = sorted(compress(every, map(least.__lt__, counts)), key=counts.__getitem__, reverse=True)
+    return found + list(islice(compress(every, map(least.__eq__, counts)), size - len(found)))
+
+
 def _window_counts(
     session: Session, plan: Plan, index: _Index, bucket: int, last: int
-) -> tuple[list[int], int]:
+) -> tuple[array[int], int]:
     """The facet values of every event in a date window (no other filter): those
     starting by its end (`high`), less those starting before its start (within) or
     less those ending before its start (overlap: those all start by its end)."""
@@ -198,7 +201,10 @@ def _window_counts(
             reads.append((sign, order, nearest + 1, position))
         elif nearest > position:
             reads.append((-sign, order, position + 1, nearest))
-    counts = [0] * len(index.keys)
+    # Every value's count at once, as one number whose 32-bit digits are the counts
+    # (little-endian, as stored): adding and subtracting such numbers adds and subtracts
+    # every count in C, and as each final count is between 0 and 2**32, so is each digit.
+    packed = 0
     signs = {total: sign for total, sign in stored.items() if sign}  # equal ones cancel
     if signs:
         wanted = " OR ".join(f"(ordered_by = :o{n} AND bucket = :b{n})" for n in range(len(signs)))
@@ -209,13 +215,7 @@ def _window_counts(
             f"SELECT ordered_by, bucket, counts FROM facet_totals WHERE {wanted}",
             **values,
         ):
-            found = _unpacked(bytes(blob))
-            if signs[(str(order), int(b))] < 0:
-                counts = list(map(sub, counts, found))
-            elif any(counts):
-                counts = list(map(add, counts, found))
-            else:
-                counts = found.tolist()
+            packed += signs[(str(order), int(b))] * int.from_bytes(bytes(blob), "little")
     if reads:
         sql = " UNION ALL ".join(
             f"SELECT {sign}, facets FROM event_order WHERE {_ORDERS[order]} BETWEEN :a{n} AND :z{n}"
@@ -227,8 +227,11 @@ def _window_counts(
         for sign, facets in run(session, sql, **values):
             by_sign[int(sign)].append(str(facets))
         for sign, rows in by_sign.items():
+            between = array("I", bytes(4 * len(index.keys)))
             for key, count in _count(rows).items():
-                counts[index.position[key]] += sign * count
+                between[index.position[key]] = count
+            packed += sign * int.from_bytes(_packed(between), "little")
+    counts = _unpacked(packed.to_bytes(4 * len(index.keys), "little"))
     return counts, max(high - min(low - 1, last) - ended, 0)
 
 

@@ -3,6 +3,8 @@ counting every event in the window gives, wherever the window's ends fall."""
 
 from __future__ import annotations
 
+import random
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.cli import load
 from app.db import make_engine, make_sessionmaker
-from app.facets import FACETS, bucket_size, facet_counts
+from app.facets import FACETS, _top, bucket_size, facet_counts
 from app.models import DatasetMeta, EventOrder
 from app.planner import EventFilters, Match, plan_events
 from app.reader import read_dataset
@@ -81,7 +83,21 @@ def test_a_windows_facets_count_every_event_in_it(session, window, match):
             for key, count in expected.items()
             if key.partition(":")[0] == name
         }, name
+    for name in ("actor", "place", "source"):  # the commonest first, ties by value
+        assert found[name] == sorted(found[name], key=lambda v: (-v[2], v[0]))
     # The top few are the commonest, ties by value, as over the whole list.
     top = facet_counts(session, plan_events(session, filters), size=3)
     for name in ("actor", "place", "source"):
         assert top[name] == found[name][:3]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_top_values_are_the_largest_counts_ties_in_order(seed):
+    # Many ties (kept in order, up to `size`), large counts, and zeros, never kept.
+    rng = random.Random(seed)
+    counts = array(
+        "I", [rng.choice([0, 0, 1, 1, 2, 3, 256, 65536, 257, 1 << 24]) for _ in range(300)]
+    )
+    for size in (1, 5, 50, 1000):
+        expected = sorted((i for i in range(len(counts)) if counts[i]), key=lambda i: -counts[i])
+        assert _top(counts, size) == expected[:size]

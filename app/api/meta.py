@@ -9,10 +9,10 @@ from pydantic import Field
 from sqlalchemy import select, text
 
 from app import models
-from app.api.deps import CachedSession, FiltersDep, SessionDep
-from app.facets import facet_counts
+from app.api.deps import CachedSession, FiltersDep, JSONBody, SessionDep
+from app.facets import FACETS, facet_counts
 from app.planner import plan_events
-from app.schemas import Facets, FacetValue, Health
+from app.schemas import Facets, Health
 from app.versions import as_utc, current_version
 
 router = APIRouter(tags=["meta"])
@@ -44,7 +44,7 @@ def health(session: SessionDep, response: Response) -> HealthStatus:
     )
 
 
-@router.get("/facets", response_model=Facets)
+@router.get("/facets", response_model=Facets, response_class=JSONBody)
 def get_facets(
     filters: FiltersDep,
     session: CachedSession,
@@ -58,19 +58,14 @@ def get_facets(
             examples=[20],
         ),
     ] = 50,
-) -> Facets:
+) -> JSONBody:
     """Counts of the events matching the same filters as `/events`, for histograms and
     filter menus: by type and year (all values), by actor, place and source (top `size`)."""
     counts = facet_counts(session, plan_events(session, filters), size)
-
-    def values(name: str) -> list[FacetValue]:
-        return [FacetValue(value=v, label=label, count=c) for v, label, c in counts[name]]
-
-    return Facets(
-        total=counts["total"],
-        type=values("type"),
-        year=values("year"),
-        actor=values("actor"),
-        place=values("place"),
-        source=values("source"),
+    return JSONBody(
+        {"total": counts["total"]}
+        | {
+            name: [{"value": v, "label": label, "count": c} for v, label, c in counts[name]]
+            for name in FACETS
+        }
     )
