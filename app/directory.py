@@ -21,8 +21,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter, NotFound
-from app.planner import run
-from app.prepared import iso
+from app.prepared import iso, run
 from app.queries import page_body
 from app.text import name_key
 

@@ -24,7 +24,8 @@ from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
 from app.models import FacetTotal
-from app.planner import Plan, matching_sql, run
+from app.planner import Plan, matching_sql
+from app.prepared import run
 
 FACETS = ("type", "year", "actor", "place", "source")
 # Every facet value, as `key_stats` holds it; sorted in Python, which fixes their

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.dates import SPAN_CLASS_DAYS
 from app.errors import InvalidParameter
-from app.prepared import fetch, statement
-from app.text import name_key, search_words
+from app.names import known_keys, resolve_actor_ids, resolve_place_ids
+from app.prepared import numbered, placeholders, run
+from app.text import search_words
 
 Match = Literal["overlap", "within"]
 Sort = Literal["date", "-date"]
@@ -103,93 +102,9 @@ class Plan:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
-def run(session: Session, sql: str, **values: Any) -> list[tuple[Any, ...]]:
-    """Rows of a SQL text, compiled once per dialect and text, in the session's snapshot."""
-    return fetch(session, statement(session, ("sql", sql), lambda: text(sql)), **values)
-
-
 def _scalar(session: Session, sql: str, default: int, **values: Any) -> int:
     rows = run(session, sql, **values)
     return int(rows[0][0]) if rows and rows[0][0] is not None else default
-
-
-# --- resolving names -------------------------------------------------------------------
-
-
-def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
-    """Actor ids a client's values name: id, name or any alias, in any spelling.
-
-    A value equal to a whole name matches only that; otherwise names containing it as
-    whole words ('Rahmon' -> 'Emomali Rahmon'). A value matching nothing is refused with
-    the closest names."""
-    return _resolve(session, "actor", "actor_names", "actor_id", values)
-
-
-def resolve_place_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
-    """Place ids a client's values name, by id, name or alias (everything inside is
-    matched by the place's key)."""
-    return _resolve(session, "place", "place_names", "place_id", values)
-
-
-def _resolve(
-    session: Session, parameter: str, table: str, owner: str, values: tuple[str, ...]
-) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for value in values:
-        key = name_key(value)
-        # The id as written, or a whole name's key: both are index lookups.
-        exact = f"SELECT {owner} FROM {table} WHERE {owner} = :value"
-        keys = {"key": key} if key else {}
-        if key:
-            exact += f" UNION SELECT {owner} FROM {table} WHERE key = :key"
-        ids = {row[0] for row in run(session, exact, value=value.strip(), **keys)}
-        if not ids and key:
-            # Keys are lowercase ASCII words, so the pattern needs no escaping.
-            words = f"SELECT DISTINCT {owner} FROM {table} WHERE ' ' || key || ' ' LIKE :words"
-            ids = {row[0] for row in run(session, words, words=f"% {key} %")}
-        if not ids:
-            # Names before aliases, so each suggestion shows its owner's own name.
-            names = run(session, f"SELECT name FROM {table} ORDER BY is_alias, id")
-            spellings = [str(row[0]) for row in names]
-            raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
-        found |= dict.fromkeys(sorted(ids))
-    return tuple(found)
-
-
-def _known_keys(
-    session: Session, parameter: str, prefix: str, values: tuple[str, ...]
-) -> tuple[str, ...]:
-    """Keys for values that must exist as they are (roles, tags, source ids)."""
-    keys = tuple(f"{prefix}{value.strip()}" for value in values)
-    rows = run(
-        session,
-        f"SELECT key FROM key_stats WHERE key IN ({_names('k', len(keys))})",
-        **_numbered("k", keys),
-    )
-    present = {row[0] for row in rows}
-    for value, key in zip(values, keys, strict=True):
-        if key not in present:
-            known = [
-                row[0][len(prefix) :]
-                for row in run(
-                    session,
-                    "SELECT key FROM key_stats WHERE key >= :low AND key < :high",
-                    low=prefix,
-                    high=prefix[:-1] + chr(ord(prefix[-1]) + 1),
-                )
-            ]
-            raise InvalidParameter(parameter, _unknown(parameter, value, known))
-    return keys
-
-
-def _unknown(parameter: str, value: str, known: list[str]) -> str:
-    """'matches no actor; did you mean ...?': a typo is not mistaken for 'nothing happened'."""
-    by_key: dict[str, str] = {}
-    for name in known:
-        by_key.setdefault(name_key(name) or name.lower(), name)
-    close = difflib.get_close_matches(name_key(value) or value.lower(), list(by_key), n=3)
-    hint = f"; did you mean {', '.join(repr(by_key[c]) for c in close)}?" if close else ""
-    return f"{value!r} matches no {parameter}{hint}"
 
 
 # --- planning ----------------------------------------------------------------------------
@@ -206,22 +121,22 @@ def plan_events(
     if filters.actors:
         actor_ids = resolve_actor_ids(session, filters.actors)
         if filters.roles:
-            _known_keys(session, "role", "role:", filters.roles)
+            known_keys(session, "role", "role:", filters.roles)
             groups.append(
                 tuple(f"actor-role:{a}|{r.strip()}" for a in actor_ids for r in filters.roles)
             )
         else:
             groups.append(tuple(f"actor:{a}" for a in actor_ids))
     elif filters.roles:
-        groups.append(_known_keys(session, "role", "role:", filters.roles))
+        groups.append(known_keys(session, "role", "role:", filters.roles))
     if filters.places:
         groups.append(tuple(f"place:{p}" for p in resolve_place_ids(session, filters.places)))
     if filters.types:
         groups.append(tuple(f"type:{t}" for t in filters.types))
     if filters.tags:
-        groups.append(_known_keys(session, "tag", "tag:", filters.tags))
+        groups.append(known_keys(session, "tag", "tag:", filters.tags))
     if filters.sources:
-        groups.append(_known_keys(session, "source", "source:", filters.sources))
+        groups.append(known_keys(session, "source", "source:", filters.sources))
     groups += [(f"actor:{i}",) for i in filters.actor_ids]
     groups += [(f"place:{i}",) for i in filters.place_ids]
     groups += [(f"source:{i}",) for i in filters.source_ids]
@@ -284,7 +199,7 @@ def _match_query(session: Session, words: tuple[str, ...], most: int) -> str | N
         for i in range(len(words))
     )
     begun: dict[int, list[str]] = {i: [] for i in range(len(words))}
-    for i, term in run(session, ranges, **_numbered("w", words)):
+    for i, term in run(session, ranges, **numbered("w", words)):
         begun[int(i)].append(str(term))
     parts = []
     for i, word in enumerate(words):
@@ -307,9 +222,9 @@ def _key_stats(session: Session, keys: set[str]) -> dict[str, int]:
     wanted = tuple(sorted(keys | {"*"}))
     rows = run(
         session,
-        f"SELECT key, events FROM key_stats WHERE key IN ({_names('k', len(wanted))})"
+        f"SELECT key, events FROM key_stats WHERE key IN ({placeholders('k', len(wanted))})"
         " UNION ALL SELECT '', max_span_days FROM dataset_meta",
-        **_numbered("k", wanted),
+        **numbered("k", wanted),
     )
     return {key: 0 for key in wanted} | {str(key): int(n or 0) for key, n in rows}
 
@@ -393,14 +308,6 @@ def _exact_total(
 # --- running a plan ----------------------------------------------------------------------
 
 
-def _names(prefix: str, count: int) -> str:
-    return ", ".join(f":{prefix}{i}" for i in range(count))
-
-
-def _numbered(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
-    return {f"{prefix}{i}": value for i, value in enumerate(values)}
-
-
 def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[str, Any]]:
     """Conditions every matching event meets beyond the walk's own: a key of each test
     group, every word, the window's end."""
@@ -409,10 +316,10 @@ def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[
     for g, group in enumerate(plan.tests):
         conditions.append(
             f"EXISTS (SELECT 1 FROM event_keys t{g}"
-            f" WHERE t{g}.key IN ({_names(f't{g}_', len(group))})"
+            f" WHERE t{g}.key IN ({placeholders(f't{g}_', len(group))})"
             f" AND t{g}.span_class = {span_class} AND t{g}.rank = {rank})"
         )
-        values |= _numbered(f"t{g}_", group)
+        values |= numbered(f"t{g}_", group)
     if plan.words and plan.strategy != "text":
         likes = " AND ".join(f"w.search_text LIKE :w{i}" for i in range(len(plan.words)))
         conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {likes})")
@@ -449,8 +356,12 @@ def _window_sql(
 def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]]:
     """The driver's events of span class `k` that match, in no particular order."""
     window, values = _window_sql(plan, "d.rank", "d.date_end", f"low{k}", after)
-    conditions = [f"d.key IN ({_names('d', len(plan.driver))})", f"d.span_class = {k}", *window]
-    values |= {**_numbered("d", plan.driver), f"low{k}": plan.low[k]}
+    conditions = [
+        f"d.key IN ({placeholders('d', len(plan.driver))})",
+        f"d.span_class = {k}",
+        *window,
+    ]
+    values |= {**numbered("d", plan.driver), f"low{k}": plan.low[k]}
     tests, test_values = _tests_sql(plan, "d.rank", "d.span_class")
     distinct = "DISTINCT " if len(plan.driver) > 1 else ""
     sql = f"SELECT {distinct}d.rank AS rank FROM event_keys d WHERE " + " AND ".join(

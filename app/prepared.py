@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -93,3 +94,18 @@ def _positional(value: Any) -> Any:
 def iso(value: date | str) -> str:
     """A date column's value as `YYYY-MM-DD`, whichever driver read it."""
     return value if isinstance(value, str) else value.isoformat()
+
+
+def run(session: Session, sql: str, **values: Any) -> list[tuple[Any, ...]]:
+    """Rows of a SQL text, compiled once per dialect and text, in the session's snapshot."""
+    return fetch(session, statement(session, ("sql", sql), lambda: text(sql)), **values)
+
+
+def placeholders(prefix: str, count: int) -> str:
+    """`:k0, :k1, ...`: one named parameter per value of an IN list."""
+    return ", ".join(f":{prefix}{i}" for i in range(count))
+
+
+def numbered(prefix: str, values: tuple[str, ...]) -> dict[str, str]:
+    """The values of `placeholders(prefix, len(values))`."""
+    return {f"{prefix}{i}": value for i, value in enumerate(values)}

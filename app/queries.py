@@ -12,8 +12,8 @@ from pydantic_core import from_json
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.planner import Plan, cursor_rank, encode_cursor, page_sql, run
-from app.prepared import iso
+from app.planner import Plan, cursor_rank, encode_cursor, page_sql
+from app.prepared import iso, run
 from app.schemas import EventDetail, EventSummary
 
 _DOC_COLUMNS = "o.rank, o.date_start, o.date_end, o.event_id, d.doc"

@@ -14,7 +14,8 @@ from app import models
 from app.api.deps import CachedSession, FiltersDep, JSONBody
 from app.feed_models import FeatureCollection, TimelineDocument
 from app.formats import GroupBy, csv_header, csv_rows, geojson, timelinejs
-from app.planner import count_matches, plan_events, resolve_place_ids
+from app.names import resolve_place_ids
+from app.planner import count_matches, plan_events
 from app.queries import iter_summaries, places_inside
 
 router = APIRouter(tags=["feeds"])
