@@ -11,15 +11,14 @@ and corrected by the events between: the same cost however wide the window.
 
 from __future__ import annotations
 
-import sys
-from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from heapq import nlargest
-from itertools import chain, compress, islice
+from itertools import chain
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,11 @@ from app.planner import Plan, matching_sql
 from app.prepared import run
 
 FACETS = ("type", "year", "actor", "place", "source")
+# Stored running totals: one 4-byte little-endian count per facet value, whatever the
+# machine. Counts are added and picked as arrays, in C: an actor facet has tens of
+# thousands of values at a million events.
+STORED = np.dtype("<u4")
+Counts = NDArray[np.int64]
 # Every facet value, as `key_stats` holds it; sorted in Python, which fixes their
 # positions in the running totals (the database's collation could sort them otherwise).
 _KEYS = "SELECT key FROM key_stats WHERE " + " OR ".join(f"key LIKE '{f}:%'" for f in FACETS)
@@ -53,21 +57,6 @@ def bucket_size(events: int) -> int:
     return size
 
 
-def _packed(counts: array[int]) -> bytes:
-    """Counts as 4-byte little-endian integers, whatever the machine."""
-    if sys.byteorder == "big":
-        counts = array("I", counts)
-        counts.byteswap()
-    return counts.tobytes()
-
-
-def _unpacked(blob: bytes) -> array[int]:
-    counts = array("I", blob)
-    if sys.byteorder == "big":
-        counts.byteswap()
-    return counts
-
-
 def build_facet_totals(connection: Connection, events: int) -> int:
     """Write the running totals of every facet value along both orders, every
     `bucket_size` positions and at the last (part of the load, after `key_stats`);
@@ -76,14 +65,13 @@ def build_facet_totals(connection: Connection, events: int) -> int:
     keys = sorted(str(key) for (key,) in connection.execute(text(_KEYS)))
     position = {key: i for i, key in enumerate(keys)}
     for order, column in _ORDERS.items():
-        running = array("I", bytes(4 * len(keys)))
+        running = np.zeros(len(keys), dtype=STORED)
         read = text(f"SELECT facets FROM event_order WHERE {column} > :low AND {column} <= :high")
         rows = []
         for bucket in range(-(-events // size)):
             found = connection.execute(read, {"low": bucket * size, "high": (bucket + 1) * size})
-            for key, count in _count(facets for (facets,) in found).items():
-                running[position[key]] += count
-            rows.append({"ordered_by": order, "bucket": bucket, "counts": _packed(running)})
+            _add(running, position, _count(facets for (facets,) in found))
+            rows.append({"ordered_by": order, "bucket": bucket, "counts": running.tobytes()})
             if len(rows) == 64:
                 connection.execute(insert(FacetTotal), rows)
                 rows = []
@@ -95,6 +83,15 @@ def build_facet_totals(connection: Connection, events: int) -> int:
 def _count(facets: Iterable[str]) -> Counter[str]:
     # Counted in one call over every key of every row (a call per row costs more).
     return Counter(chain.from_iterable(keys.split(" ") for keys in facets if keys))
+
+
+def _add(
+    counts: NDArray[Any], position: dict[str, int], found: Counter[str], sign: int = 1
+) -> None:
+    """Add (or with `sign` -1, subtract) `found`'s counts to `counts`, by key."""
+    if found:
+        at = np.fromiter(map(position.__getitem__, found), dtype=np.intp, count=len(found))
+        counts[at] += sign * np.fromiter(found.values(), dtype=counts.dtype, count=len(found))
 
 
 @dataclass(frozen=True)
@@ -142,41 +139,40 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
             f"SELECT o.facets FROM ({matching}) AS m JOIN event_order o ON o.rank = m.rank",
             **values,
         )
-        counts, total = array("I", bytes(4 * len(index.keys))), len(rows)
-        for key, count in _count(str(facets) for (facets,) in rows).items():
-            counts[index.position[key]] += count
+        counts, total = np.zeros(len(index.keys), dtype=np.int64), len(rows)
+        _add(counts, index.position, _count(str(facets) for (facets,) in rows))
     kept: dict[str, list[int]] = {}  # positions, in the order shown
     for name, span in index.spans.items():
+        part = counts[span.start : span.stop]
         if name == "year":
-            kept[name] = [i for i in span if counts[i]]
-        elif name == "type":  # stable: ties by value
-            kept[name] = [
-                i for i in sorted(span, key=counts.__getitem__, reverse=True) if counts[i]
-            ]
+            found = np.flatnonzero(part)
+        elif name == "type":  # every value, the commonest first
+            found = _top(part, len(part))
         else:
-            kept[name] = [span.start + i for i in _top(counts[span.start : span.stop], size)]
+            found = _top(part, size)
+        kept[name] = (found + span.start).tolist()
     labels = _labels(session, {name: [index.keys[i] for i in kept[name]] for name in kept})
     result: dict[str, Any] = {"total": total}
     for name, positions in kept.items():
         result[name] = []
         for i in positions:
             value = index.keys[i].partition(":")[2]
-            result[name].append((value, labels.get((name, value), value), counts[i]))
+            result[name].append((value, labels.get((name, value), value), int(counts[i])))
     return result
 
 
-def _top(counts: array[int], size: int) -> list[int]:
+def _top(counts: Counts, size: int) -> NDArray[np.intp]:
     """Where the `size` largest nonzero counts are, largest first, ties in order."""
-    least = max(min(nlargest(size, counts), default=1), 1)  # the last kept one's
-    # Fewer than `size` are above it: those by count, then its ties in order.
-    every = range(len(counts))
-    found = sorted(compress(every, map(least.__lt__, counts)), key=counts.__getitem__, reverse=True)
-    return found + list(islice(compress(every, map(least.__eq__, counts)), size - len(found)))
+    least = 1
+    if len(counts) > size:  # the `size`th largest (sorting beats selecting, on many ties)
+        least = max(int(np.sort(counts)[len(counts) - size]), 1)
+    kept = np.flatnonzero(counts >= least)
+    return kept[np.argsort(-counts[kept], kind="stable")][:size]
 
 
 def _window_counts(
     session: Session, plan: Plan, index: _Index, bucket: int, last: int
-) -> tuple[array[int], int]:
+) -> tuple[Counts, int]:
     """The facet values of every event in a date window (no other filter): those
     starting by its end (`high`), less those starting before its start (within) or
     less those ending before its start (overlap: those all start by its end)."""
@@ -202,10 +198,7 @@ def _window_counts(
             reads.append((sign, order, nearest + 1, position))
         elif nearest > position:
             reads.append((-sign, order, position + 1, nearest))
-    # Every value's count at once, as one number whose 32-bit digits are the counts
-    # (little-endian, as stored): adding and subtracting such numbers adds and subtracts
-    # every count in C, and as each final count is between 0 and 2**32, so is each digit.
-    packed = 0
+    counts = np.zeros(len(index.keys), dtype=np.int64)
     signs = {total: sign for total, sign in stored.items() if sign}  # equal ones cancel
     if signs:
         wanted = " OR ".join(f"(ordered_by = :o{n} AND bucket = :b{n})" for n in range(len(signs)))
@@ -216,7 +209,11 @@ def _window_counts(
             f"SELECT ordered_by, bucket, counts FROM facet_totals WHERE {wanted}",
             **values,
         ):
-            packed += signs[(str(order), int(b))] * int.from_bytes(bytes(blob), "little")
+            stored_counts = np.frombuffer(bytes(blob), dtype=STORED)
+            if signs[(str(order), int(b))] > 0:
+                counts += stored_counts
+            else:
+                counts -= stored_counts
     if reads:
         sql = " UNION ALL ".join(
             f"SELECT {sign}, facets FROM event_order WHERE {_ORDERS[order]} BETWEEN :a{n} AND :z{n}"
@@ -228,11 +225,7 @@ def _window_counts(
         for sign, facets in run(session, sql, **values):
             by_sign[int(sign)].append(str(facets))
         for sign, rows in by_sign.items():
-            between = array("I", bytes(4 * len(index.keys)))
-            for key, count in _count(rows).items():
-                between[index.position[key]] = count
-            packed += sign * int.from_bytes(_packed(between), "little")
-    counts = _unpacked(packed.to_bytes(4 * len(index.keys), "little"))
+            _add(counts, index.position, _count(rows), sign)
     return counts, max(high - min(low - 1, last) - ended, 0)
 
 
