@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
 
 GET_ROUTES = (
     "/events",
@@ -223,3 +228,19 @@ def test_health_is_never_cached(own_client):
     assert client.get("/health", headers={"If-None-Match": "*"}).status_code == 200
     engine.dispose()  # the next check runs its own query: it must still answer
     assert client.get("/health").json()["status"] == "ok"
+
+
+def test_postgresql_keeps_the_statements_it_prepared_between_requests(loaded_url, backend):
+    # A read transaction that ended with ROLLBACK would make the driver forget them, and
+    # PostgreSQL would plan every request's queries again.
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server-side prepared statements")
+    app = create_app(Settings(database_url=loaded_url, response_cache_mb=0))
+    with TestClient(app) as client:
+        for _ in range(20):  # the driver prepares a statement on its fifth run
+            assert client.get("/sources").status_code == 200
+        with app.state.sessions() as session:
+            prepared = session.execute(
+                sqlalchemy.text("SELECT count(*) FROM pg_prepared_statements")
+            )
+            assert prepared.scalar_one() >= 1

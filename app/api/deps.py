@@ -30,14 +30,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """One read transaction per request: every query in it sees the same dataset.
 
     Creating a session does no I/O, and its transaction begins with the first query, in
-    the endpoint's worker thread; only closing (which ends that transaction) happens here.
-    Being async, this dependency costs no trip through the thread pool.
+    the endpoint's worker thread; only ending that transaction happens here. Being async,
+    this dependency costs no trip through the thread pool.
+
+    A request that succeeds ends its transaction with COMMIT (it wrote nothing, so that is
+    the same as a rollback): on PostgreSQL a ROLLBACK also makes the driver forget the
+    statements it prepared on the connection, and every request would plan its queries
+    again (about 1 ms for an event in full).
     """
     session: Session = request.app.state.sessions()
     # Where the session notes which dataset its transaction reads (`app.db`).
     session.info["request_state"] = request.state
     try:
         yield session
+        session.commit()
     finally:
         session.close()
 
