@@ -2,8 +2,9 @@
 
 Like Datasette's facets, these reuse the list's plan (`app.planner.matching_sql`), so the
 counts always describe exactly the events `/events` returns for the same filters. Each
-event's facet values were stored at load (`event_order.facets`), and so were running
-totals of them along the order of starts and the order of ends (`facet_totals`). The
+event's facet values were stored at load as positions in one list of every value
+(`event_facets`), and so were running totals of them along the order of starts and the
+order of ends (`facet_totals`). The
 events overlapping a window are those starting by its end less those ending before its
 start, so a window's facets are two running totals, each read at the nearest stored one
 and corrected by the events between: the same cost however wide the window.
@@ -11,10 +12,10 @@ and corrected by the events between: the same cost however wide the window.
 
 from __future__ import annotations
 
+import struct
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from sqlalchemy import Connection, insert, text
 from sqlalchemy.orm import Session
 
-from app.models import FacetTotal
+from app.models import EventFacets, FacetTotal
 from app.planner import Plan, matching_sql
 from app.prepared import run
 
@@ -45,8 +46,15 @@ _LABELS = (
 # read fewer events one by one (at most half that spacing per total).
 _BUCKETS = 1024
 _SMALLEST, _LARGEST = 16, 2048
-# Each order's position column, as `event_order` holds it.
-_ORDERS = {"start": "rank", "end": "end_rank"}
+# The events' positions (`event_facets`) between two places of each order, by start
+# (`rank`) and by end (`end_rank`); `low` and `high` name the parameters.
+_READS = {
+    "start": "SELECT positions FROM event_facets WHERE rank BETWEEN :{low} AND :{high}",
+    "end": "SELECT f.positions FROM event_order o JOIN event_facets f ON f.rank = o.rank"
+    " WHERE o.end_rank BETWEEN :{low} AND :{high}",
+}
+_ORDERS = tuple(_READS)
+_FACETS_BY_RANK = text("SELECT rank, facets FROM event_order WHERE rank BETWEEN :low AND :high")
 
 
 def bucket_size(events: int) -> int:
@@ -58,40 +66,49 @@ def bucket_size(events: int) -> int:
 
 
 def build_facet_totals(connection: Connection, events: int) -> int:
-    """Write the running totals of every facet value along both orders, every
-    `bucket_size` positions and at the last (part of the load, after `key_stats`);
-    returns that spacing."""
+    """Write each event's facet values as positions (`event_facets`) and the running totals
+    of every value along both orders, every `bucket_size` positions and at the last (part
+    of the load, after `key_stats`); returns that spacing."""
     size = bucket_size(events)
     keys = sorted(str(key) for (key,) in connection.execute(text(_KEYS)))
     position = {key: i for i, key in enumerate(keys)}
-    for order, column in _ORDERS.items():
-        running = np.zeros(len(keys), dtype=STORED)
-        read = text(f"SELECT facets FROM event_order WHERE {column} > :low AND {column} <= :high")
-        rows = []
+    for order in _ORDERS:
+        running = np.zeros(len(keys), dtype=np.int64)
+        totals = []
         for bucket in range(-(-events // size)):
-            found = connection.execute(read, {"low": bucket * size, "high": (bucket + 1) * size})
-            _add(running, position, _count(facets for (facets,) in found))
-            rows.append({"ordered_by": order, "bucket": bucket, "counts": running.tobytes()})
-            if len(rows) == 64:
-                connection.execute(insert(FacetTotal), rows)
-                rows = []
-        if rows:
-            connection.execute(insert(FacetTotal), rows)
+            bounds = {"low": bucket * size + 1, "high": (bucket + 1) * size}
+            if order == "start":  # each event's positions, written once, in rank order
+                stored = [
+                    {"rank": rank, "positions": _positions(position, facets)}
+                    for rank, facets in connection.execute(_FACETS_BY_RANK, bounds)
+                ]
+                if stored:
+                    connection.execute(insert(EventFacets), stored)
+                found = [row["positions"] for row in stored]
+            else:
+                read = text(_READS[order].format(low="low", high="high"))
+                found = [bytes(blob) for (blob,) in connection.execute(read, bounds)]
+            running += _counted(found, len(keys))
+            counts = running.astype(STORED).tobytes()
+            totals.append({"ordered_by": order, "bucket": bucket, "counts": counts})
+            if len(totals) == 64:
+                connection.execute(insert(FacetTotal), totals)
+                totals = []
+        if totals:
+            connection.execute(insert(FacetTotal), totals)
     return size
 
 
-def _count(facets: Iterable[str]) -> Counter[str]:
-    # Counted in one call over every key of every row (a call per row costs more).
-    return Counter(chain.from_iterable(keys.split(" ") for keys in facets if keys))
+def _positions(position: dict[str, int], facets: str) -> bytes:
+    """An event's facet values (`event_order.facets`) as 4-byte little-endian positions."""
+    found = [position[key] for key in facets.split(" ") if key]
+    return struct.pack(f"<{len(found)}I", *found)
 
 
-def _add(
-    counts: NDArray[Any], position: dict[str, int], found: Counter[str], sign: int = 1
-) -> None:
-    """Add (or with `sign` -1, subtract) `found`'s counts to `counts`, by key."""
-    if found:
-        at = np.fromiter(map(position.__getitem__, found), dtype=np.intp, count=len(found))
-        counts[at] += sign * np.fromiter(found.values(), dtype=counts.dtype, count=len(found))
+def _counted(positions: Iterable[bytes], values: int) -> Counts:
+    """How many times each of `values` positions occurs in `positions`, in C."""
+    joined = np.frombuffer(b"".join(positions), dtype=STORED)
+    return np.bincount(joined, minlength=values).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -136,11 +153,11 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
         matching, values = matching_sql(plan)
         rows = run(
             session,
-            f"SELECT o.facets FROM ({matching}) AS m JOIN event_order o ON o.rank = m.rank",
+            f"SELECT f.positions FROM ({matching}) AS m JOIN event_facets f ON f.rank = m.rank",
             **values,
         )
-        counts, total = np.zeros(len(index.keys), dtype=np.int64), len(rows)
-        _add(counts, index.position, _count(str(facets) for (facets,) in rows))
+        counts = _counted((bytes(blob) for (blob,) in rows), len(index.keys))
+        total = len(rows)
     kept: dict[str, list[int]] = {}  # positions, in the order shown
     for name, span in index.spans.items():
         part = counts[span.start : span.stop]
@@ -216,16 +233,17 @@ def _window_counts(
                 counts -= stored_counts
     if reads:
         sql = " UNION ALL ".join(
-            f"SELECT {sign}, facets FROM event_order WHERE {_ORDERS[order]} BETWEEN :a{n} AND :z{n}"
+            f"SELECT {sign}, positions FROM ({_READS[order].format(low=f'a{n}', high=f'z{n}')})"
+            f" AS r{n}"
             for n, (sign, order, _, _) in enumerate(reads)
         )
         values = {f"a{n}": first for n, (_, _, first, _) in enumerate(reads)}
         values |= {f"z{n}": final for n, (_, _, _, final) in enumerate(reads)}
-        by_sign: dict[int, list[str]] = {1: [], -1: []}
-        for sign, facets in run(session, sql, **values):
-            by_sign[int(sign)].append(str(facets))
-        for sign, rows in by_sign.items():
-            _add(counts, index.position, _count(rows), sign)
+        by_sign: dict[int, list[bytes]] = {1: [], -1: []}
+        for sign, blob in run(session, sql, **values):
+            by_sign[int(sign)].append(bytes(blob))
+        for sign, found in by_sign.items():
+            counts += sign * _counted(found, len(index.keys))
     return counts, max(high - min(low - 1, last) - ended, 0)
 
 

@@ -27,6 +27,7 @@ from app.versions import record_version
 _TABLES_CHILD_FIRST: tuple[type[models.Base], ...] = (
     models.KeyStat,
     models.FacetTotal,
+    models.EventFacets,
     models.EventKey,
     models.EventDoc,
     models.EventWords,

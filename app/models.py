@@ -317,6 +317,17 @@ class FacetTotal(Base):
     counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class EventFacets(Base):
+    """Each event's facet values (`EventOrder.facets`) as their positions in the running
+    totals, 4 bytes each, little-endian, by rank (written with `FacetTotal`): `/facets`
+    counts them in C (`numpy.bincount`), where the text would be split and counted."""
+
+    __tablename__ = "event_facets"
+
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    positions: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class KeyStat(Base):
     """How many events each key matches, and its first event's rank and last end date:
     actor, place and source counts and dates, and the planner's size estimates."""

@@ -141,8 +141,8 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
 
 
 def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
-    """0011 counts the facets' running totals from the rows already loaded: a window's facets are
-    the same before and after, with no new load."""
+    """0011 counts the facets' running totals and 0012 each event's facet positions from the
+    rows already loaded: facets are the same before and after, with no new load."""
     from alembic import command
     from sqlalchemy import text
     from sqlalchemy.orm import Session
@@ -156,6 +156,7 @@ def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
     def facets():
         windows = [EventFilters(window_start=date(2014, 6, 1), window_end=date(2016, 1, 1))]
         windows.append(EventFilters(window_end=date(2015, 3, 1)))
+        windows.append(EventFilters(types=("killing",)))  # counted event by event
         with Session(engine) as session:
             return [facet_counts(session, plan_events(session, w), 100) for w in windows]
 
@@ -170,4 +171,6 @@ def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
     with engine.connect() as connection:
         assert connection.scalar(text("SELECT facet_bucket FROM dataset_meta")) == 16
         assert connection.scalar(text("SELECT count(*) FROM facet_totals")) == 2
+        events = connection.scalar(text("SELECT count(*) FROM event_order"))
+        assert connection.scalar(text("SELECT count(*) FROM event_facets")) == events
     assert facets() == before
