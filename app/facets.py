@@ -73,6 +73,7 @@ def build_facet_totals(connection: Connection, events: int) -> int:
     keys = sorted(str(key) for (key,) in connection.execute(text(_KEYS)))
     position = {key: i for i, key in enumerate(keys)}
     for order in _ORDERS:
+        read = text(_READS[order].format(low="low", high="high"))
         running = np.zeros(len(keys), dtype=np.int64)
         totals = []
         for bucket in range(-(-events // size)):
@@ -86,7 +87,6 @@ def build_facet_totals(connection: Connection, events: int) -> int:
                     connection.execute(insert(EventFacets), stored)
                 found = [row["positions"] for row in stored]
             else:
-                read = text(_READS[order].format(low="low", high="high"))
                 found = [bytes(blob) for (blob,) in connection.execute(read, bounds)]
             running += _counted(found, len(keys))
             counts = running.astype(STORED).tobytes()
@@ -116,7 +116,6 @@ class _Index:
     """The loaded dataset's facet values in running-total order, with each facet's span."""
 
     keys: list[str]
-    position: dict[str, int]
     spans: dict[str, range]
 
 
@@ -132,8 +131,7 @@ def _index(session: Session, dataset_hash: str) -> _Index:
             name = key.partition(":")[0]
             start = spans[name].start if name in spans else i
             spans[name] = range(start, i + 1)
-        position = {key: i for i, key in enumerate(keys)}
-        found = _Index(keys, position, {name: spans.get(name, range(0)) for name in FACETS})
+        found = _Index(keys, {name: spans.get(name, range(0)) for name in FACETS})
         _indexes.clear()  # one dataset is loaded at a time
         _indexes[dataset_hash] = found
     return found
