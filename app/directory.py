@@ -1,10 +1,11 @@
 """Actors, places and sources, listed and in detail, as the load stored them.
 
 The load writes each entity's list entry (`doc`) and detail (`detail`) as JSON text, with
-its aliases, event count and first and last dates (`build_documents`); a list page is
-then one statement, its documents joined, and a detail one lookup. Names are matched by
-their keys (`app.text.name_key`), which are lowercase ASCII words, so patterns need no
-escaping.
+its aliases, event count and first and last dates (`build_documents`), and numbers actors
+and places in list order, among all and among their kind: a page of all or of one kind,
+and its total, are then index lookups however deep the page, a page filtered otherwise
+one statement, and a detail one lookup. Names are matched by their keys
+(`app.text.name_key`), which are lowercase ASCII words, so patterns need no escaping.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +34,10 @@ class Directory:
     kind: str  # also the prefix of its keys in key_stats ("actor:ID")
     table: str
     columns: tuple[str, ...]
-    order: str
+    order: str  # the list order
     names: str | None = None  # table of names and aliases, keyed by `{kind}_id`
     detail_columns: tuple[str, ...] = ()  # shown in the detail only
+    numbered: bool = False  # `position` and `kind_position` stored in list order
 
 
 ACTORS = Directory(
@@ -44,6 +46,7 @@ ACTORS = Directory(
     ("id", "name", "kind", "description", "country"),
     "t.sort_key, t.id",
     "actor_names",
+    numbered=True,
 )
 PLACES = Directory(
     "place",
@@ -51,6 +54,7 @@ PLACES = Directory(
     ("id", "name", "kind", "lat", "lon", "parent_id"),
     "t.sort_key, t.id",
     "place_names",
+    numbered=True,
 )
 SOURCES = Directory(
     "source",
@@ -100,14 +104,23 @@ def page(
         if value is not None:
             conditions.append(f"t.{column} = :{column}")
             values[column] = value
+    table = directory.table
     where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     offset = decode_offset(cursor)
-    count = f"SELECT count(*) FROM {directory.table} t{where}"
-    sql = f"SELECT t.doc, ({count}) FROM {directory.table} t{where} ORDER BY {directory.order}"
-    if limit is not None:
-        sql += " LIMIT :limit OFFSET :offset"
-        values |= {"limit": limit, "offset": offset}
-    rows = run(session, sql, **values)
+    if directory.numbered and set(values) <= {"kind"}:
+        # All, or one kind: the page is the rows numbered after the offset, the total the
+        # last number.
+        number = "t.kind_position" if values else "t.position"
+        count = f"SELECT coalesce(max({number}), 0) FROM {table} t{where}"
+        after = f"{where} AND" if where else " WHERE"
+        sql = f"SELECT t.doc, ({count}) FROM {table} t{after} {number} > :offset ORDER BY {number}"
+        sql += " LIMIT :limit" if limit is not None else ""
+    else:
+        order = "t.position" if directory.numbered else directory.order
+        count = f"SELECT count(*) FROM {table} t{where}"
+        sql = f"SELECT t.doc, ({count}) FROM {table} t{where} ORDER BY {order}"
+        sql += " LIMIT :limit OFFSET :offset" if limit is not None else ""
+    rows = run(session, sql, **values, limit=limit, offset=offset)
     total = int(rows[0][1]) if rows else int(run(session, count, **values)[0][0])
     more = limit is not None and offset + len(rows) < total
     next_cursor = encode_offset(offset + (limit or 0)) if more else None
@@ -131,7 +144,7 @@ def exists(session: Session, directory: Directory, entity_id: str) -> None:
 
 def build_documents(connection: Connection) -> None:
     """At load, after the counts (`key_stats`): every entity's list entry and detail, in
-    the order of the documented fields."""
+    the order of the documented fields, and the numbers of actors and places in list order."""
     for directory in DIRECTORIES:
         columns = directory.columns + directory.detail_columns
         selected = ", ".join(f"t.{c}" for c in columns)
@@ -147,7 +160,8 @@ def build_documents(connection: Connection) -> None:
         aliases = _aliases(connection, directory)
         parents, children = _place_tree(records) if directory is PLACES else ({}, {})
         updates = []
-        for row, values in zip(rows, records, strict=True):
+        kind_positions: Counter[str] = Counter()
+        for position, (row, values) in enumerate(zip(rows, records, strict=True), 1):
             item = {_RENAMED.get(c, c): values[c] for c in directory.columns}
             if directory.names is not None:
                 item["aliases"] = aliases.get(values["id"], [])
@@ -160,17 +174,16 @@ def build_documents(connection: Connection) -> None:
             if directory is PLACES:
                 full["parents"] = parents[values["id"]]
                 full["children"] = children.get(values["id"], [])
-            updates.append(
-                {
-                    "id": values["id"],
-                    "doc": to_json(item).decode(),
-                    "detail": to_json(full).decode(),
-                }
-            )
+            doc, detail = to_json(item).decode(), to_json(full).decode()
+            update: dict[str, Any] = {"id": values["id"], "doc": doc, "detail": detail}
+            if directory.numbered:
+                kind_positions[values["kind"]] += 1
+                update |= {"position": position, "kind_position": kind_positions[values["kind"]]}
+            updates.append(update)
         if updates:
+            assigned = ", ".join(f"{name} = :{name}" for name in updates[0] if name != "id")
             connection.execute(
-                text(f"UPDATE {directory.table} SET doc = :doc, detail = :detail WHERE id = :id"),
-                updates,
+                text(f"UPDATE {directory.table} SET {assigned} WHERE id = :id"), updates
             )
 
 

@@ -178,11 +178,23 @@ def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
 
 def _top(counts: Counts, size: int) -> NDArray[np.intp]:
     """Where the `size` largest nonzero counts are, largest first, ties in order."""
-    least = 1
-    if len(counts) > size:  # the `size`th largest (sorting beats selecting, on many ties)
-        least = max(int(np.sort(counts)[len(counts) - size]), 1)
-    kept = np.flatnonzero(counts >= least)
+    kept = np.flatnonzero(counts)
+    if len(kept) > size:
+        kept = kept[counts[kept] >= _least(counts[kept], size)]
     return kept[np.argsort(-counts[kept], kind="stable")][:size]
+
+
+def _least(counts: Counts, size: int) -> int:
+    """The `size`th largest of `counts` (all positive, more than `size` of them).
+
+    Small counts are mostly ties, on which selecting is slow: their histogram is read
+    from the top instead. Large ones are spread out, and selected.
+    """
+    most = int(counts.max())
+    if most <= 4 * len(counts):
+        at_least = np.cumsum(np.bincount(counts)[::-1])  # [i]: how many are >= most - i
+        return most - int(np.searchsorted(at_least, size))
+    return int(np.partition(counts, len(counts) - size)[len(counts) - size])
 
 
 def _window_counts(

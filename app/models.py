@@ -64,7 +64,7 @@ class Source(Base):
 class Actor(Base):
     __tablename__ = "actors"
     # A page of /actors, of all or of one kind, is a walk along one of these in list order.
-    __table_args__ = (Index(None, "sort_key", "id"), Index(None, "kind", "sort_key", "id"))
+    __table_args__ = (Index(None, "position"), Index(None, "kind", "kind_position"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
@@ -72,9 +72,13 @@ class Actor(Base):
     description: Mapped[str | None] = mapped_column(Text)
     country: Mapped[str | None] = mapped_column(String(100))
     sort_key: Mapped[str] = mapped_column(Text)
-    # As lists and details return it (`app.directory.build_documents`), written at load.
+    # As lists and details return it (`app.directory.build_documents`), written at load,
+    # with its place in the list order (by `sort_key`, then `id`), from 1: among all, and
+    # among those of its kind. A page and its total are then lookups (`app.directory`).
     doc: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int | None] = mapped_column(Integer)
+    kind_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class ActorName(Base):
@@ -94,9 +98,9 @@ class Place(Base):
     __tablename__ = "places"
     # Pages of /places: all, of one kind, or directly inside one place, in list order.
     __table_args__ = (
-        Index(None, "sort_key", "id"),
-        Index(None, "kind", "sort_key", "id"),
-        Index(None, "parent_id", "sort_key", "id"),
+        Index(None, "position"),
+        Index(None, "kind", "kind_position"),
+        Index(None, "parent_id", "position"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -109,9 +113,13 @@ class Place(Base):
     path: Mapped[str] = mapped_column(String(2000), index=True)
     depth: Mapped[int] = mapped_column(Integer)
     sort_key: Mapped[str] = mapped_column(Text)
-    # As lists and details return it (`app.directory.build_documents`), written at load.
+    # As lists and details return it (`app.directory.build_documents`), written at load,
+    # with its place in the list order (by `sort_key`, then `id`), from 1: among all, and
+    # among those of its kind. A page and its total are then lookups (`app.directory`).
     doc: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int | None] = mapped_column(Integer)
+    kind_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class PlaceName(Base):

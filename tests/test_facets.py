@@ -92,10 +92,17 @@ def test_a_windows_facets_count_every_event_in_it(session, window, match):
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_the_top_values_are_the_largest_counts_ties_in_order(seed):
-    # Many ties (kept in order, up to `size`), large counts, and zeros, never kept.
+@pytest.mark.parametrize(
+    "values",
+    [
+        # Large counts among many ties, and zeros, never kept.
+        [0, 0, 1, 1, 2, 3, 256, 65536, 257, 1 << 24],
+        # Only small counts: mostly ties.
+        [0, 0, 0, 1, 1, 1, 2, 3, 5, 40],
+    ],
+)
+def test_the_top_values_are_the_largest_counts_ties_in_order(seed, values):
     rng = random.Random(seed)
-    values = [0, 0, 1, 1, 2, 3, 256, 65536, 257, 1 << 24]
     counts = np.array([rng.choice(values) for _ in range(300)])
     for size in (1, 5, 50, 1000):
         expected = sorted((i for i in range(len(counts)) if counts[i]), key=lambda i: -counts[i])

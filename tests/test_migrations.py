@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -174,3 +175,49 @@ def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
         events = connection.scalar(text("SELECT count(*) FROM event_order"))
         assert connection.scalar(text("SELECT count(*) FROM event_facets")) == events
     assert facets() == before
+
+
+def test_the_numbering_migration_keeps_every_list_page(engine):
+    """0013 numbers the actors and places already loaded in list order: every page of all
+    of them or of one kind, with its total and cursor, is the same as before it."""
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from app.cli import alembic_config, load
+    from app.directory import ACTORS, PLACES, page
+    from app.reader import read_dataset
+    from tests.conftest import FIXTURE_DATA
+
+    def pages():
+        walked = []
+        with Session(engine) as session:
+            for directory in (ACTORS, PLACES):
+                for kind in (None, "person", "country", "city"):
+                    cursor = None
+                    while True:
+                        body = json.loads(
+                            page(
+                                session,
+                                directory,
+                                q=None,
+                                equal={"kind": kind},
+                                limit=2,
+                                cursor=cursor,
+                            )
+                        )
+                        walked.append(body)
+                        cursor = body["next_cursor"]
+                        if cursor is None:
+                            break
+        return walked
+
+    load(engine, read_dataset(FIXTURE_DATA))
+    before = pages()
+    assert sum(len(body["items"]) for body in before) > 10
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+        assert "position" not in {c["name"] for c in inspect(connection).get_columns("actors")}
+        command.upgrade(config, "head")
+    assert pages() == before
