@@ -6,6 +6,10 @@ and places in list order, among all and among their kind: a page of all or of on
 and its total, are then index lookups however deep the page, a page filtered otherwise
 one statement, and a detail one lookup. Names are matched by their keys
 (`app.text.name_key`), which are lowercase ASCII words, so patterns need no escaping.
+
+Each list page or detail is one short statement (a name search, the longest, reads the
+names table once), so their routes run on the event loop: the hop to a worker thread and
+back costs more than most of them.
 """
 
 from __future__ import annotations

@@ -86,16 +86,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
 
+    # Read in a transaction that commits: a rollback would make PostgreSQL's driver forget
+    # the statements it prepared on that connection (see `app.api.deps.get_session`).
     def dataset_hash() -> str | None:
         try:
-            with engine.connect() as connection:
+            with engine.begin() as connection:
                 return current_hash(connection)
         except DBAPIError:
             return None  # not migrated yet: the route itself will say so
 
     def dataset_version() -> int:
         try:
-            with engine.connect() as connection:
+            with engine.begin() as connection:
                 return current_version(connection)
         except DBAPIError:
             return 0

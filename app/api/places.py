@@ -18,8 +18,9 @@ router = APIRouter(tags=["places"])
 NOT_FOUND = not_found("No place has this id.")
 
 
+# Short statements, answered on the event loop (see `app.directory`).
 @router.get("/places", response_model=Page[PlaceSummary], response_class=JSONBody)
-def list_places(
+async def list_places(
     session: CachedSession,
     q: Annotated[
         str | None,
@@ -49,7 +50,7 @@ def list_places(
 @router.get(
     "/places/{place_id}", response_model=PlaceDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_place(place_id: str, session: CachedSession) -> Response:
+async def get_place(place_id: str, session: CachedSession) -> Response:
     """One place with its parent chain, the places directly inside it, and event dates."""
     return JSONText(directory.detail(session, PLACES, place_id))
 
