@@ -321,10 +321,19 @@ def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[
         )
         values |= numbered(f"t{g}_", group)
     if plan.words and plan.strategy != "text":
-        likes = " AND ".join(f"w.search_text LIKE :w{i}" for i in range(len(plan.words)))
-        conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {likes})")
-        values |= _likes(plan.words)
+        # Each walked event's words tested as substrings, which no index serves: on
+        # PostgreSQL, a LIKE let the planner fetch every match of the words from the
+        # trigram index first, once per walk, often 10 times slower than the walk.
+        contains = _CONTAINS.get(plan.dialect, "strpos")
+        tests = " AND ".join(
+            f"{contains}(w.search_text, :s{i}) > 0" for i in range(len(plan.words))
+        )
+        conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {tests})")
+        values |= {f"s{i}": f" {word}" for i, word in enumerate(plan.words)}
     return conditions, values
+
+
+_CONTAINS = {"sqlite": "instr", "postgresql": "strpos"}  # (text, part) -> its position or 0
 
 
 def _likes(words: tuple[str, ...]) -> dict[str, str]:
