@@ -1,8 +1,8 @@
 """ORM tables: events, actors, places, sources and the links between them.
 
 The schema is created and changed only by the Alembic migrations in `migrations/`;
-`tests/test_migrations.py` checks that the migrated schema equals these models. The
-full-text indexes (SQLite FTS5 `events_fts`, PostgreSQL pg_trgm) live only in migrations.
+`tests/test_migrations.py` checks that the migrated schema equals these models. SQLite's
+full-text index (FTS5 `events_fts`) lives only in migrations.
 """
 
 from __future__ import annotations
@@ -265,8 +265,8 @@ class EventOrder(Base):
 class EventWords(Base):
     """Each event's distinct keyed words (title, summary, tags, quotes, actor and place
     names, see `app.text`), by rank: what `q` tests an event against, stored beside its
-    neighbours in date order. SQLite indexes them in `events_fts`, PostgreSQL with
-    pg_trgm (`ix_event_words_trgm`), both made by migrations."""
+    neighbours in date order. SQLite indexes them in `events_fts`, made by migrations;
+    PostgreSQL reads them in date order and tests them (`app.planner`)."""
 
     __tablename__ = "event_words"
 

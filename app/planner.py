@@ -63,9 +63,10 @@ class Thresholds:
     # counts stop sooner.
     words_count_limit: int = 1_000
     # With other filters, words matching at most this many events (and fewer than the
-    # smallest filter value's) drive the walk: their matches, in date order; commoner
-    # words are tested on that value's events. Words alone always drive it where the
-    # full-text index can (SQLite). 0 turns the full-text walk off.
+    # smallest filter value's) drive the walk where the full-text index can count them
+    # (SQLite): their matches, in date order; commoner words, and all words elsewhere,
+    # are tested on that value's events. Words alone always drive it. 0 turns the
+    # words' walk off.
     text_drive: int = 20_000
     # A word of `q` matches the words it begins (`protest`: protest, protests, protesters).
     # Up to this many are asked of the full-text index as they are, each a seek into its
@@ -163,12 +164,12 @@ def plan_events(
     driver, tests = groups[order[0]], tuple(groups[i] for i in order[1:])
     strategy: Strategy = "keys"
     if words and driver == ("*",) and thresholds.text_drive > 0:
-        # Only words and dates: the full-text index walks the window's matches in date
-        # order, however common the words. PostgreSQL has no such walk: there the dates
-        # are walked, each event's text tested (the first page of common words comes
-        # soonest that way, and counting matches to choose would cost more than it saves).
-        strategy = "text" if match is not None else "keys"
-    elif words:
+        # Only words and dates: the window's matches walked in date order, however common
+        # the words: along the full-text index (SQLite), or along each event's words,
+        # tested (PostgreSQL: the first page of common words comes soonest that way, and
+        # counting matches to choose would cost more than it saves).
+        strategy = "text"
+    elif words and match is not None:
         cap = min(thresholds.text_drive, sizes[order[0]])
         matches = _text_matches(session, plan, words, cap + 1)
         if matches == 0:
@@ -321,24 +322,23 @@ def _tests_sql(plan: Plan, rank: str, span_class: str) -> tuple[list[str], dict[
         )
         values |= numbered(f"t{g}_", group)
     if plan.words and plan.strategy != "text":
-        # Each walked event's words tested as substrings, which no index serves: on
-        # PostgreSQL, a LIKE let the planner fetch every match of the words from the
-        # trigram index first, once per walk, often 10 times slower than the walk.
-        contains = _CONTAINS.get(plan.dialect, "strpos")
-        tests = " AND ".join(
-            f"{contains}(w.search_text, :s{i}) > 0" for i in range(len(plan.words))
-        )
-        conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {tests})")
-        values |= {f"s{i}": f" {word}" for i, word in enumerate(plan.words)}
+        found, found_values = _contains(plan)
+        conditions.append(f"EXISTS (SELECT 1 FROM event_words w WHERE w.rank = {rank} AND {found})")
+        values |= found_values
     return conditions, values
 
 
-_CONTAINS = {"sqlite": "instr", "postgresql": "strpos"}  # (text, part) -> its position or 0
+_POSITION = {"sqlite": "instr", "postgresql": "strpos"}  # (text, part) -> where, or 0
 
 
-def _likes(words: tuple[str, ...]) -> dict[str, str]:
+def _contains(plan: Plan) -> tuple[str, dict[str, Any]]:
+    """Every word in `event_words w`, tested as a substring, which no index serves: a
+    LIKE let PostgreSQL fetch every match from a trigram index first, once per walk,
+    often ten times slower than testing the events walked."""
+    position = _POSITION.get(plan.dialect, "strpos")
+    found = " AND ".join(f"{position}(w.search_text, :s{i}) > 0" for i in range(len(plan.words)))
     # search_text is space-padded keyed words ([a-z0-9]): " word" starts a word.
-    return {f"w{i}": f"% {word}%" for i, word in enumerate(words)}
+    return found, {f"s{i}": f" {word}" for i, word in enumerate(plan.words)}
 
 
 def _window_sql(
@@ -415,28 +415,30 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
 
 def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
     """The events from rank `low` containing every word (found by the full-text index on
-    SQLite, tested one by one elsewhere), that meet the window and the other filters, in
-    no particular order."""
+    SQLite, each event's words read in rank order and tested elsewhere), that meet the
+    window and the other filters, in no particular order."""
     fts = plan.match is not None
-    # The rank as the full-text index knows it (its row ids are ranks): bounds on it let
-    # the index skip to the window.
-    rank = "f.rowid" if fts else "o.rank"
+    # The rank as the full-text index knows it (its row ids are ranks), or as the words
+    # are stored: bounds on it skip to the window.
+    rank = "f.rowid" if fts else "w.rank"
     conditions, values = _window_sql(plan, rank, "o.date_end", "tlow", after)
     values["tlow"] = low
     tests, test_values = _tests_sql(plan, rank, "o.span_class")
     conditions += tests
     values |= test_values
+    # The date order's row only when a condition reads it.
+    joined = plan.tests or plan.ends_from is not None or plan.ends_by is not None
     if fts:
         values["match"] = plan.match
-        # The date order's row only when a condition reads it.
-        ends = plan.ends_from is not None or plan.ends_by is not None
-        joined = plan.tests or ends
-        source = "events_fts f" + (" JOIN event_order o ON o.rank = f.rowid" if joined else "")
+        source = "events_fts f"
         conditions.insert(0, "events_fts MATCH :match")
     else:
-        source = "event_order o JOIN event_words w ON w.rank = o.rank"
-        conditions += [f"w.search_text LIKE :w{i}" for i in range(len(plan.words))]
-        values |= _likes(plan.words)
+        source = "event_words w"
+        found, found_values = _contains(plan)
+        conditions.append(found)
+        values |= found_values
+    if joined:
+        source += f" JOIN event_order o ON o.rank = {rank}"
     sql = f"SELECT {rank} AS rank FROM {source} WHERE " + " AND ".join(conditions)
     return sql, values
 

@@ -22,9 +22,7 @@ def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
     """Leave the full-text indexes, which only migrations manage, out of autogenerate."""
-    return not (name or "").startswith(
-        ("events_fts", "ix_events_search_text_trgm", "ix_event_words_trgm")
-    )
+    return not (name or "").startswith("events_fts")
 
 
 def run_migrations_online() -> None:

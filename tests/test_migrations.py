@@ -16,9 +16,7 @@ from app.models import Base
 
 def include_object(obj, name, type_, reflected, compare_to):
     # The full-text indexes are managed by migrations only (see migrations/env.py).
-    return not (name or "").startswith(
-        ("events_fts", "ix_events_search_text_trgm", "ix_event_words_trgm")
-    )
+    return not (name or "").startswith("events_fts")
 
 
 pytestmark = pytest.mark.usefixtures("backend")
