@@ -70,7 +70,10 @@ def fetch(session: Session, prepared: Prepared, **values: Any) -> list[tuple[Any
     arguments: Any = params
     if prepared.order is not None:
         arguments = [_positional(params[name]) for name in prepared.order]
-    cursor = dbapi_connection.cursor()
+    # psycopg: rows in PostgreSQL's binary format, which it reads faster than text (a
+    # facet total's 90 kB three times faster: text sends bytes as hex).
+    binary = {"binary": True} if dialect.driver == "psycopg" else {}
+    cursor = dbapi_connection.cursor(**binary)
     try:
         cursor.execute(prepared.sql, arguments)
         return list(cursor.fetchall())
