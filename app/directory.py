@@ -6,10 +6,6 @@ and places in list order, among all and among their kind: a page of all or of on
 and its total, are then index lookups however deep the page, a page filtered otherwise
 one statement, and a detail one lookup. Names are matched by their keys
 (`app.text.name_key`), which are lowercase ASCII words, so patterns need no escaping.
-
-Each list page or detail is one short statement (a name search, the longest, reads the
-names table once), so their routes run on the event loop: the hop to a worker thread and
-back costs more than most of them.
 """
 
 from __future__ import annotations
@@ -237,8 +233,8 @@ def decode_offset(cursor: str | None) -> int:
     try:
         payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         offset = payload["offset"]
-        if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
-            raise ValueError(offset)
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**31:
+            raise ValueError(offset)  # past 2**31, no page of any table: a forged cursor
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
         raise InvalidParameter(
             "cursor", "not a cursor this API issued; use next_cursor from a response"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import socket
 import subprocess
@@ -202,3 +203,28 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
             caller.join()
     assert answers == [200] * 6
     assert most == threads
+
+
+def test_no_route_reads_the_database_on_the_event_loop():
+    # A statement may wait on another's lock (PostgreSQL, during a migration or a manual
+    # ALTER): on the event loop it would stop every request, including the one holding the
+    # lock, whose transaction ends on that loop, and the server would hang. Routes that
+    # take a session run in worker threads.
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    from app.api import actors, events, feeds, meta, page, places, sources, versions
+    from app.api.deps import get_session
+
+    def uses_session(dependant: Dependant) -> bool:
+        return dependant.call is get_session or any(uses_session(d) for d in dependant.dependencies)
+
+    modules = (actors, events, feeds, meta, page, places, sources, versions)
+    routes = [
+        route
+        for module in modules
+        for route in module.router.routes
+        if isinstance(route, APIRoute) and uses_session(route.dependant)
+    ]
+    assert {r.path for r in routes} >= {"/events", "/actors", "/places/{place_id}", "/sources"}
+    assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []

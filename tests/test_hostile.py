@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from app.directory import encode_offset
+
 ERROR_KEYS = {"status", "error", "message", "details"}
 
 
@@ -177,3 +179,15 @@ def test_errors_leak_no_internals(client):
         text = client.get(url).text
         for leak in ("Traceback", "sqlalchemy", 'File "', "psycopg", "sqlite3"):
             assert leak not in text
+
+
+@pytest.mark.parametrize("offset", [2**31, 2**63, 2**70, -1])
+@pytest.mark.parametrize(
+    "path", ["/actors?", "/actors?kind=person&", "/actors?q=a&", "/places?parent=tajikistan&"]
+)
+def test_forged_list_cursors_beyond_any_table_are_422(client, path, offset):
+    # A list cursor holds an offset; one no table reaches was forged, and no database
+    # integer may hold it.
+    response = client.get(f"{path}cursor={encode_offset(offset)}")
+    assert response.status_code == 422, response.text
+    assert response.json()["details"][0]["parameter"] == "cursor"

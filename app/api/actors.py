@@ -18,9 +18,8 @@ router = APIRouter(tags=["actors"])
 NOT_FOUND = not_found("No actor has this id.")
 
 
-# Short statements, answered on the event loop (see `app.directory`).
 @router.get("/actors", response_model=Page[ActorSummary], response_class=JSONBody)
-async def list_actors(
+def list_actors(
     session: CachedSession,
     q: Annotated[
         str | None,
@@ -47,7 +46,7 @@ async def list_actors(
 @router.get(
     "/actors/{actor_id}", response_model=ActorDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-async def get_actor(actor_id: str, session: CachedSession) -> Response:
+def get_actor(actor_id: str, session: CachedSession) -> Response:
     """One actor: aliases, event count and the dates of its first and last events."""
     return JSONText(directory.detail(session, ACTORS, actor_id))
 

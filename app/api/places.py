@@ -18,9 +18,8 @@ router = APIRouter(tags=["places"])
 NOT_FOUND = not_found("No place has this id.")
 
 
-# Short statements, answered on the event loop (see `app.directory`).
 @router.get("/places", response_model=Page[PlaceSummary], response_class=JSONBody)
-async def list_places(
+def list_places(
     session: CachedSession,
     q: Annotated[
         str | None,
@@ -50,7 +49,7 @@ async def list_places(
 @router.get(
     "/places/{place_id}", response_model=PlaceDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-async def get_place(place_id: str, session: CachedSession) -> Response:
+def get_place(place_id: str, session: CachedSession) -> Response:
     """One place with its parent chain, the places directly inside it, and event dates."""
     return JSONText(directory.detail(session, PLACES, place_id))
 

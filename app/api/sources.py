@@ -16,9 +16,8 @@ router = APIRouter(tags=["sources"])
 NOT_FOUND = not_found("No source has this id.")
 
 
-# Short statements, answered on the event loop (see `app.directory`).
 @router.get("/sources", response_model=Page[SourceSummary], response_class=JSONBody)
-async def list_sources(session: CachedSession) -> Response:
+def list_sources(session: CachedSession) -> Response:
     """Every source, oldest first, with how many events cite it."""
     return JSONText(directory.page(session, SOURCES, q=None, equal={}, limit=None, cursor=None))
 
@@ -29,7 +28,7 @@ async def list_sources(session: CachedSession) -> Response:
     response_class=JSONBody,
     responses=NOT_FOUND,
 )
-async def get_source(source_id: str, session: CachedSession) -> Response:
+def get_source(source_id: str, session: CachedSession) -> Response:
     """One source: how its date is known, its archive snapshot, and what it covers."""
     return JSONText(directory.detail(session, SOURCES, source_id))
 
