@@ -47,9 +47,11 @@ def _resolve(
             words = f"SELECT DISTINCT {owner} FROM {table} WHERE ' ' || key || ' ' LIKE :words"
             ids = {row[0] for row in run(session, words, words=f"% {key} %")}
         if not ids:
-            # Names before aliases, so each suggestion shows its owner's own name.
-            names = run(session, f"SELECT name FROM {table} ORDER BY is_alias, id")
-            spellings = [str(row[0]) for row in names]
+            # Names before aliases, so each suggestion shows its owner's own name, with
+            # the keys the load stored (folding every name again took most of a second
+            # at a million events).
+            names = run(session, f"SELECT key, name FROM {table} ORDER BY is_alias, id")
+            spellings = [(str(key), str(name)) for key, name in names]
             raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
         found |= dict.fromkeys(sorted(ids))
     return tuple(found)
@@ -77,15 +79,17 @@ def known_keys(
                     high=prefix[:-1] + chr(ord(prefix[-1]) + 1),
                 )
             ]
-            raise InvalidParameter(parameter, _unknown(parameter, value, known))
+            keyed = [(name_key(name) or name.lower(), name) for name in known]
+            raise InvalidParameter(parameter, _unknown(parameter, value, keyed))
     return keys
 
 
-def _unknown(parameter: str, value: str, known: list[str]) -> str:
-    """'matches no actor; did you mean ...?': a typo is not mistaken for 'nothing happened'."""
+def _unknown(parameter: str, value: str, known: list[tuple[str, str]]) -> str:
+    """'matches no actor; did you mean ...?': a typo is not mistaken for 'nothing happened'.
+    `known` holds (key, name) pairs, the first name of a key shown."""
     by_key: dict[str, str] = {}
-    for name in known:
-        by_key.setdefault(name_key(name) or name.lower(), name)
+    for key, name in known:
+        by_key.setdefault(key, name)
     close = difflib.get_close_matches(name_key(value) or value.lower(), list(by_key), n=3)
     hint = f"; did you mean {', '.join(repr(by_key[c]) for c in close)}?" if close else ""
     return f"{value!r} matches no {parameter}{hint}"
