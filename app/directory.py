@@ -34,7 +34,7 @@ class Directory:
     kind: str  # also the prefix of its keys in key_stats ("actor:ID")
     table: str
     columns: tuple[str, ...]
-    order: str  # the list order
+    order: str  # the list order, as the load reads them (numbered ones page by number)
     names: str | None = None  # table of names and aliases, keyed by `{kind}_id`
     detail_columns: tuple[str, ...] = ()  # shown in the detail only
     numbered: bool = False  # `position` and `kind_position` stored in list order

@@ -382,12 +382,13 @@ def _key_arm(plan: Plan, k: int, after: int | None) -> tuple[str, dict[str, Any]
 def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
     """The events containing every word, that match.
 
-    The full-text index walks the words' matches from the window's earliest bound, or
-    for an overlap window from its first rank (`plan.first`), where every event overlaps
-    it. The events starting before an overlap window are walked by date instead, each
-    span class from its bound, ends first, and kept when the index matches them in that
-    range: a month's, a year's or the longest events' worth of events are tested, where
-    the index alone would read every match since the earliest bound.
+    The full-text index (SQLite), or the events' stored words (PostgreSQL), are walked
+    from the window's earliest bound, or for an overlap window from its first rank
+    (`plan.first`), where every event overlaps it. The events starting before an overlap
+    window are walked by date instead, each span class from its bound, ends first, and
+    kept when the index matches them in that range (elsewhere, when their words do): a
+    month's, a year's or the longest events' worth of events are tested, where the
+    index alone would read every match since the earliest bound.
     """
     if plan.first is None:  # `first` is set for overlap windows with a start
         return [_text_arm(plan, after, min(plan.low))]
