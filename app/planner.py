@@ -152,12 +152,12 @@ def plan_events(
             if match is None:
                 return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
 
-    stats = _key_stats(session, {key for group in groups for key in group})
+    stats, bounds = _key_stats(session, {key for group in groups for key in group}, filters)
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
     if any(size == 0 for size in sizes):
         return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
     base = Plan("keys", match=match, sort=filters.sort, dialect=dialect, thresholds=thresholds)
-    plan = _with_window(session, base, filters, stats.get(_LONGEST, 0))
+    plan = _with_window(base, filters, bounds)
     if not groups:
         groups, sizes = [("*",)], [stats["*"]]
     order = sorted(range(len(groups)), key=lambda i: sizes[i])
@@ -214,64 +214,91 @@ def _match_query(session: Session, words: tuple[str, ...], most: int) -> str | N
     return " AND ".join(parts)
 
 
-_LONGEST = ""  # not a key: `_key_stats` reports the longest event's span under it
-
-
-def _key_stats(session: Session, keys: set[str]) -> dict[str, int]:
+def _key_stats(
+    session: Session, keys: set[str], filters: EventFilters
+) -> tuple[dict[str, int], dict[str, int | None]]:
     """How many events have each of `keys` (0 if none), with every event's count under
-    `*` and the longest span in days under `_LONGEST`: one round trip for the plan."""
+    `*`; and the window's rank bounds (`_window_lookups`). One round trip for the plan."""
     wanted = tuple(sorted(keys | {"*"}))
+    lookups, days = _window_lookups(filters, session.get_bind().dialect.name)
+    window = "".join(f" UNION ALL SELECT '{name}', ({sql})" for name, sql in lookups.items())
     rows = run(
         session,
         f"SELECT key, events FROM key_stats WHERE key IN ({placeholders('k', len(wanted))})"
-        " UNION ALL SELECT '', max_span_days FROM dataset_meta",
+        + window,
         **numbered("k", wanted),
+        **days,
     )
-    return {key: 0 for key in wanted} | {str(key): int(n or 0) for key, n in rows}
+    found = {str(key): None if n is None else int(n) for key, n in rows}
+    stats = {key: found.get(key) or 0 for key in wanted}
+    return stats, {name: found.get(name) for name in lookups}
 
 
 # Rank lookups on event_order's (date_start, date_end, event_id) and (date_end, end_rank)
-# indexes; `_with_window` asks the ones it needs in one statement.
+# indexes; `_key_stats` asks the ones a window needs in its statement.
 _LAST_STARTING_BY = (
-    "SELECT rank FROM event_order WHERE date_start <= :{day}"
+    "SELECT rank FROM event_order WHERE date_start <= {day}"
     " ORDER BY date_start DESC, date_end DESC, event_id DESC LIMIT 1"
 )
 _FIRST_STARTING_FROM = (
-    "SELECT rank FROM event_order WHERE date_start >= :{day}"
+    "SELECT rank FROM event_order WHERE date_start >= {day}"
     " ORDER BY date_start, date_end, event_id LIMIT 1"
 )
 _ENDED_BEFORE = (
-    "SELECT end_rank FROM event_order WHERE date_end < :{day}"
+    "SELECT end_rank FROM event_order WHERE date_end < {day}"
     " ORDER BY date_end DESC, end_rank DESC LIMIT 1"
 )
+# The longest events' class reaches back from the window's start by the longest span
+# the loaded dataset holds (at least the last class's limit), read in the same statement
+# and never past the first day a date can hold (`:before` caps it).
+_LONGEST_SPAN = (
+    "{least}({greatest}(COALESCE((SELECT max_span_days FROM dataset_meta), 0),"
+    f" {SPAN_CLASS_DAYS[-1]}), :before)"
+)
+_BACK = {
+    "sqlite": "date(:start, '-' || {span} || ' days')",
+    "postgresql": "CAST(:start AS DATE) - {span}",
+}
+_EXTREMES = {"sqlite": ("min", "max"), "postgresql": ("LEAST", "GREATEST")}
 
 
-def _with_window(session: Session, plan: Plan, filters: EventFilters, longest: int) -> Plan:
-    """The window as rank bounds: events are ranked by start, so "starts by T" is a rank
-    prefix, and an event of span class k overlapping a window starting on F starts no
-    earlier than F minus that class's longest span. Also how many events ended before F,
-    which makes a window's total two lookups (see `_exact_total`)."""
+def _window_lookups(filters: EventFilters, dialect: str) -> tuple[dict[str, str], dict[str, Any]]:
+    """The rank lookups a window needs, by name, and their days. Events are ranked by
+    start, so "starts by T" is a rank prefix, and an event of span class k overlapping a
+    window starting on F starts no earlier than F minus that class's longest span. Also
+    how many events ended before F, which makes a window's total two lookups (see
+    `_exact_total`)."""
     start, end = filters.window_start, filters.window_end
     lookups: dict[str, str] = {}
-    days: dict[str, date] = {}
+    days: dict[str, Any] = {}
     if end is not None:
-        lookups["high"], days["end"] = _LAST_STARTING_BY.format(day="end"), end
-    if start is not None:
-        if filters.match == "within":
-            lookups["low"], days["start"] = _FIRST_STARTING_FROM.format(day="start"), start
-        else:
-            spans = (*SPAN_CLASS_DAYS, max(longest, SPAN_CLASS_DAYS[-1]))
-            for k, span in enumerate(spans):
-                lookups[f"low{k}"] = _FIRST_STARTING_FROM.format(day=f"from{k}")
-                days[f"from{k}"] = _days_before(start, span)
-            lookups["first"] = _FIRST_STARTING_FROM.format(day="start")
-            lookups["ended"], days["start"] = _ENDED_BEFORE.format(day="start"), start
-    if not lookups:
-        return plan
-    columns = ", ".join(f"({sql}) AS {name}" for name, sql in lookups.items())
-    found = dict(zip(lookups, run(session, f"SELECT {columns}", **days)[0], strict=True))
+        lookups["high"], days["end"] = _LAST_STARTING_BY.format(day=":end"), end
+    if start is None:
+        return lookups, days
+    days["start"] = start
+    if filters.match == "within":
+        lookups["low"] = _FIRST_STARTING_FROM.format(day=":start")
+        return lookups, days
+    for k, span in enumerate(SPAN_CLASS_DAYS):
+        lookups[f"low{k}"] = _FIRST_STARTING_FROM.format(day=f":from{k}")
+        days[f"from{k}"] = _days_before(start, span)
+    least, greatest = _EXTREMES.get(dialect, _EXTREMES["postgresql"])
+    longest = _LONGEST_SPAN.format(least=least, greatest=greatest)
+    back = _BACK.get(dialect, _BACK["postgresql"]).format(span=longest)
+    lookups[f"low{len(SPAN_CLASS_DAYS)}"] = _FIRST_STARTING_FROM.format(day=back)
+    days["before"] = (start - date.min).days
+    lookups["first"] = _FIRST_STARTING_FROM.format(day=":start")
+    lookups["ended"] = _ENDED_BEFORE.format(day=":start")
+    return lookups, days
+
+
+def _with_window(plan: Plan, filters: EventFilters, found: dict[str, int | None]) -> Plan:
+    """The window as rank bounds on `plan`, from the lookups `_key_stats` made."""
+    start, end = filters.window_start, filters.window_end
     high = None if end is None else int(found["high"] or 0)
     if start is None:
+        if end is None:
+            return plan
         return replace(plan, high=high, ends_by=end if filters.match == "within" else None)
     if filters.match == "within":
         first = _rank(found["low"])

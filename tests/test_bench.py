@@ -9,11 +9,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import loadtest, synth, varied
 from bench.floor import Raw
+from bench.timing import Http
 
 EVENTS = 300
 
@@ -157,3 +159,47 @@ def test_compare_repeated_writes_every_query_row(tmp_path: Path) -> None:
     assert "ours (a), 1 worker:" in written
     assert "ours (a), 2 workers:" in written
     assert "ours RSS at the end" in written
+
+
+class _Recording(Http):
+    """Our server, with every path it was asked noted in order."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.asked: list[str] = []
+
+    def get(self, path: str) -> bytes:
+        self.asked.append(path)
+        return super().get(path)
+
+
+def _asked(server: str, database: Path, *, interleave: bool) -> tuple[list[str], Any, int]:
+    raw = Raw(sqlite3.connect(f"file:{database}?mode=ro", uri=True), "sqlite")
+    ours = _Recording(server)
+    try:
+        requests = varied.Requests(varied.discover(raw), "timeline", 5)
+        results = varied.run(
+            requests,
+            {"ours": ours, "raw": raw},
+            samples=6,
+            budget=60,
+            kinds=["window", "actor", "facets", "cursor"],
+            interleave=interleave,
+        )
+    finally:
+        raw.close()
+        ours.close()
+    return ours.asked, results, len(requests.seen)
+
+
+def test_each_engine_is_asked_the_same_requests_in_turn_or_in_its_own_pass(
+    server: str, database: Path
+) -> None:
+    in_turn, together, made = _asked(server, database, interleave=True)
+    own_pass, apart, made_apart = _asked(server, database, interleave=False)
+    assert in_turn and in_turn == own_pass
+    assert made == made_apart  # the second pass asks the first's requests, not new ones
+    assert len(set(in_turn)) == len(in_turn)  # no URL twice
+    for results in (together, apart):
+        for kind in ("window", "actor", "facets"):  # a cursor's next page may not exist
+            assert len(results.times[kind]["ours"]) == len(results.times[kind]["raw"]) == 6
