@@ -179,6 +179,8 @@ def varied_table(results: varied.Results, reference: float | None, engines: Sequ
         if "datasette" in engines:
             row.append(ratio(ours.p50, ds.p50))
         n = str(ours.n)
+        if raw.n and raw.n != ours.n:  # the floor's own pass stopped sooner (PostgreSQL)
+            n += f" (raw {raw.n})"
         errors = sum(results.errors.get(kind, {}).values())
         if errors:
             n += f" ({errors} errors)"

@@ -482,13 +482,15 @@ def run(
     engines = [e for e in ENGINES if e in targets]
     results = Results()
     asked: dict[str, list[Ask | None]] = {kind: [] for kind in kinds}  # the same in every pass
-    for group in [engines] if interleave else [[engine] for engine in engines]:
-        _pass(requests, asked, targets, group, samples, budget, results)
+    for n, group in enumerate([engines] if interleave else [[engine] for engine in engines]):
+        # A later pass asks only what the first one asked, so that every engine's figures
+        # are of the same requests (fewer, if its own budget runs out first).
+        _pass(requests if n == 0 else None, asked, targets, group, samples, budget, results)
     return results
 
 
 def _pass(
-    requests: Requests,
+    requests: Requests | None,
     asked: dict[str, list[Ask | None]],
     targets: dict[str, Any],
     engines: list[str],
@@ -502,7 +504,7 @@ def _pass(
     for i in range(samples):
         for k_index, kind in enumerate(list(active)):
             if len(asked[kind]) <= i:
-                asked[kind].append(requests.make(kind))
+                asked[kind].append(requests.make(kind) if requests is not None else None)
             ask = asked[kind][i]
             if ask is None:
                 active.remove(kind)

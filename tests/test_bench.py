@@ -203,3 +203,25 @@ def test_each_engine_is_asked_the_same_requests_in_turn_or_in_its_own_pass(
     for results in (together, apart):
         for kind in ("window", "actor", "facets"):  # a cursor's next page may not exist
             assert len(results.times[kind]["ours"]) == len(results.times[kind]["raw"]) == 6
+
+
+def test_a_later_pass_asks_only_what_the_first_pass_asked(server: str, database: Path) -> None:
+    raw = Raw(sqlite3.connect(f"file:{database}?mode=ro", uri=True), "sqlite")
+    ours = _Recording(server)
+    kinds = ["window", "actor", "facets"]
+    try:
+        requests = varied.Requests(varied.discover(raw), "timeline", 5)
+        asked: dict[str, list[varied.Ask | None]] = {kind: [] for kind in kinds}
+        results = varied.Results()
+        targets = {"ours": ours, "raw": raw}
+        # Ours runs out of budget after the least it runs (3 per kind); the floor, with
+        # time to spare, must stop there too rather than time requests ours never had.
+        varied._pass(requests, asked, targets, ["ours"], 20, 0.0, results)
+        varied._pass(None, asked, targets, ["raw"], 20, 60.0, results)
+    finally:
+        raw.close()
+        ours.close()
+    assert len(ours.asked) == 3 * len(kinds)
+    for kind in kinds:
+        assert len(results.times[kind]["ours"]) == len(results.times[kind]["raw"]) == 3
+    assert ("window", "ours") in results.early and ("window", "raw") not in results.early

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app.dataset import Dataset
@@ -191,3 +192,21 @@ def test_words_alone_are_walked_by_their_matches_in_date_order(sessions):
     words = EventFilters(q="the", window_start=date(2014, 1, 1))
     assert plan_events(sessions, words, THRESHOLDS["text-drives"]).strategy == "text"
     assert plan_events(sessions, words, THRESHOLDS["keys-drive"]).strategy == "keys"
+
+
+def test_a_longest_span_reaching_before_year_one_is_capped_there(loaded_url):
+    """A dataset holding an event as long as the calendar: the longest events' reach back
+    from a window's start stops at the first day a date can hold, on either backend."""
+    engine = make_engine(loaded_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            session.execute(text("UPDATE dataset_meta SET max_span_days = 3652058"))
+            for filters in (
+                EventFilters(window_start=date(1, 1, 1)),
+                EventFilters(window_start=date(1, 3, 1), window_end=date(1992, 6, 1)),
+                EventFilters(window_start=date(2015, 3, 1), types=("killing",)),
+            ):
+                assert _walk(session, filters, Thresholds(), 7) == plain(filters)
+            session.rollback()
+    finally:
+        engine.dispose()
