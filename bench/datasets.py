@@ -263,12 +263,16 @@ def warm_postgres(url: str) -> str:
     try:
         with psycopg.connect(libpq(url), autocommit=True, connect_timeout=5) as con:
             con.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            # The tables and indexes, and the TOAST tables holding their large values
+            # (a facet total's 90 kB) with those tables' indexes.
             row = con.execute(
-                "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname IN ('public', 'pg_toast') AND c.relkind IN ('r', 'i', 't', 'm')"
-                " AND (n.nspname = 'public' OR c.oid IN (SELECT reltoastrelid FROM pg_class"
-                " WHERE relnamespace = 'public'::regnamespace))"
+                "WITH toast AS (SELECT reltoastrelid AS oid FROM pg_class"
+                " WHERE relnamespace = 'public'::regnamespace AND reltoastrelid <> 0)"
+                " SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c"
+                " WHERE (c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i', 'm'))"
+                " OR c.oid IN (SELECT oid FROM toast)"
+                " OR c.oid IN (SELECT indexrelid FROM pg_index"
+                " WHERE indrelid IN (SELECT oid FROM toast))"
             ).fetchone()
     except psycopg.Error as exc:
         return f"- database not read before timing (pg_prewarm: {str(exc).strip()[:80]})"
