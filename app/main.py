@@ -45,7 +45,7 @@ GZIP_MIN_BYTES = 1024
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (the environment's by default)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, serving=True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -231,6 +231,19 @@ def test_health_is_never_cached(own_client):
     assert client.get("/health").json()["status"] == "ok"
 
 
+def test_postgresql_starts_no_parallel_workers_for_a_request(loaded_url, backend):
+    # Starting them takes longer than the short walks a request makes (app.db).
+    if backend != "postgresql":
+        pytest.skip("SQLite has no parallel workers")
+    app = create_app(Settings(database_url=loaded_url, response_cache_mb=0))
+    with TestClient(app) as client:
+        assert client.get("/events?q=istanbul").status_code == 200
+        with app.state.sessions() as session:
+            setting = session.execute(sqlalchemy.text("SHOW max_parallel_workers_per_gather"))
+            assert setting.scalar_one() == "0"
+            session.commit()  # a commit, not a rollback: the connection's statements stay
+
+
 def test_postgresql_keeps_the_statements_it_prepared_between_requests(
     loaded_url, backend, monkeypatch
 ):
