@@ -114,6 +114,11 @@ FILTERS = [
     EventFilters(types=("armed_clash",), window_start=date(1997, 6, 1), sort="-date"),
     EventFilters(window_start=date(1, 1, 1), window_end=date(1992, 6, 1)),
     EventFilters(window_start=date(1, 3, 1)),
+    # Several values of one filter: each walked along its own key, an event having two of
+    # them (a perpetrator and a target) listed once.
+    EventFilters(roles=("perpetrator", "target")),
+    EventFilters(roles=("perpetrator", "target", "host", "visitor"), sort="-date"),
+    EventFilters(types=("armed_clash", "statement", "arrest"), window_end=date(2016, 1, 1)),
 ]
 # Every strategy: full-text walks as often as possible, or never.
 THRESHOLDS = {
