@@ -141,6 +141,7 @@ def plan_events(
     groups += [(f"actor:{i}",) for i in filters.actor_ids]
     groups += [(f"place:{i}",) for i in filters.place_ids]
     groups += [(f"source:{i}",) for i in filters.source_ids]
+    groups = [tuple(dict.fromkeys(group)) for group in groups]  # type=ban&type=ban: once
     words: tuple[str, ...] = ()
     match = None
     if filters.q is not None:
@@ -325,12 +326,18 @@ def _exact_total(
     count; all events in an overlap window are those starting by its end less those
     ending before its start (which all start before that end)."""
     window = filters.window_start is not None or filters.window_end is not None
-    if len(driver) == 1 and not window:
+    if _disjoint(driver) and not window:
         return size
     if driver == ("*",) and filters.match == "overlap":
         started = size if plan.high is None else plan.high
         return max(started - plan.ended_before, 0)
     return None
+
+
+def _disjoint(keys: tuple[str, ...]) -> bool:
+    """Whether no event has two of `keys`, so that their counts add up: one key, or
+    types (an event has one type)."""
+    return len(keys) == 1 or all(key.startswith("type:") for key in keys)
 
 
 # --- running a plan ----------------------------------------------------------------------
@@ -522,7 +529,7 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
         return 0, True
     if plan.total is not None:
         return plan.total, True
-    if len(plan.driver) == 1 and not plan.tests and not plan.words and plan.ends_by is None:
+    if _disjoint(plan.driver) and not plan.tests and not plan.words and plan.ends_by is None:
         return _positional_count(session, plan), True
     limits = plan.thresholds
     limit = limits.words_count_limit if plan.words else limits.count_limit
@@ -531,7 +538,8 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
 
 
 def _positional_count(session: Session, plan: Plan) -> int:
-    """One key's events in an overlap window (or up to a date), exactly, in lookups.
+    """One key's events (or several keys' no event shares) in an overlap window (or up to a
+    date), exactly, in lookups.
 
     Per span class: the key's rows from the first rank starting in the window to the
     last starting by its end are the difference of two positions (`event_keys.pos`);
@@ -541,28 +549,29 @@ def _positional_count(session: Session, plan: Plan) -> int:
     # Where the positions count from: the first rank starting in the window (overlap),
     # its lower bound (within), or the first rank of all (no start).
     first = plan.first if plan.first is not None else min(plan.low)
-    values: dict[str, Any] = {"key": plan.driver[0], "first": first}
+    values: dict[str, Any] = {**numbered("key", plan.driver), "first": first}
     upto = ""
     if plan.high is not None:
         upto, values["high"] = " AND rank <= :high", plan.high
     lookups = []
-    for k in CLASSES:
-        rows = f"FROM event_keys WHERE key = :key AND span_class = {k}"
-        lookups += [
-            f"(SELECT pos {rows}{upto} ORDER BY rank DESC LIMIT 1)",
-            f"(SELECT pos {rows} AND rank < :first ORDER BY rank DESC LIMIT 1)",
-        ]
-        if plan.ends_from is not None:
-            lookups.append(
-                f"(SELECT count(*) {rows}{upto} AND rank >= :low{k} AND rank < :first"
-                " AND date_end >= :ends_from)"
-            )
-            values |= {f"low{k}": plan.low[k], "ends_from": plan.ends_from}
+    for i in range(len(plan.driver)):  # keys no event shares (`_disjoint`): counts add up
+        for k in CLASSES:
+            rows = f"FROM event_keys WHERE key = :key{i} AND span_class = {k}"
+            lookups += [
+                f"(SELECT pos {rows}{upto} ORDER BY rank DESC LIMIT 1)",
+                f"(SELECT pos {rows} AND rank < :first ORDER BY rank DESC LIMIT 1)",
+            ]
+            if plan.ends_from is not None:
+                lookups.append(
+                    f"(SELECT count(*) {rows}{upto} AND rank >= :low{k} AND rank < :first"
+                    " AND date_end >= :ends_from)"
+                )
+                values |= {f"low{k}": plan.low[k], "ends_from": plan.ends_from}
     found = [int(n or 0) for n in run(session, f"SELECT {', '.join(lookups)}", **values)[0]]
     per_class = 3 if plan.ends_from is not None else 2
     total = 0
-    for k in CLASSES:
-        through, before, *earlier = found[k * per_class : (k + 1) * per_class]
+    for at in range(0, len(found), per_class):
+        through, before, *earlier = found[at : at + per_class]
         total += max(through - before, 0) + sum(earlier)
     return total
 
