@@ -153,7 +153,7 @@ def plan_events(
             if match is None:
                 return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
 
-    stats, bounds = _key_stats(session, {key for group in groups for key in group}, filters)
+    stats, bounds = _counts_and_bounds(session, {key for group in groups for key in group}, filters)
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
     if any(size == 0 for size in sizes):
         return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
@@ -215,7 +215,7 @@ def _match_query(session: Session, words: tuple[str, ...], most: int) -> str | N
     return " AND ".join(parts)
 
 
-def _key_stats(
+def _counts_and_bounds(
     session: Session, keys: set[str], filters: EventFilters
 ) -> tuple[dict[str, int], dict[str, int | None]]:
     """How many events have each of `keys` (0 if none), with every event's count under
@@ -236,7 +236,7 @@ def _key_stats(
 
 
 # Rank lookups on event_order's (date_start, date_end, event_id) and (date_end, end_rank)
-# indexes; `_key_stats` asks the ones a window needs in its statement.
+# indexes; `_counts_and_bounds` asks the ones a window needs in its statement.
 _LAST_STARTING_BY = (
     "SELECT rank FROM event_order WHERE date_start <= {day}"
     " ORDER BY date_start DESC, date_end DESC, event_id DESC LIMIT 1"
@@ -294,7 +294,7 @@ def _window_lookups(filters: EventFilters, dialect: str) -> tuple[dict[str, str]
 
 
 def _with_window(plan: Plan, filters: EventFilters, found: dict[str, int | None]) -> Plan:
-    """The window as rank bounds on `plan`, from the lookups `_key_stats` made."""
+    """The window as rank bounds on `plan`, from the lookups `_counts_and_bounds` made."""
     start, end = filters.window_start, filters.window_end
     high = None if end is None else int(found["high"] or 0)
     if start is None:
