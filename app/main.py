@@ -40,6 +40,9 @@ Filter `/events` by date window (`from`, `to`, `match`), `actor` (any spelling),
 """
 # Below this a compressed body saves less than its headers and the CPU cost.
 GZIP_MIN_BYTES = 1024
+# Level 1 (nginx's default): a page of 50 events (61 kB) compresses in 0.8 ms to 17 kB;
+# level 6 took 2.3 ms for 15 kB, and 25 ms for a page of 500.
+GZIP_LEVEL = 1
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost: only what reaches a route is checked against the parameters it declares.
     app.add_middleware(QueryGuard, routes=lambda: app.routes)
     # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=6)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(
         CacheMiddleware,
         dataset_hash=dataset_hash,
