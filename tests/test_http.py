@@ -262,3 +262,24 @@ def test_postgresql_keeps_the_statements_it_prepared_between_requests(
                 sqlalchemy.text("SELECT count(*) FROM pg_prepared_statements")
             )
             assert prepared.scalar_one() >= 1
+
+
+def test_postgresql_keeps_its_prepared_statements_after_a_404_or_a_422(loaded_url, backend):
+    # Such a request read what it needed and wrote nothing: ended with ROLLBACK, it would
+    # make the driver forget the connection's statements (a client probing ids would keep
+    # every later request re-planning its queries).
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server-side prepared statements")
+    app = create_app(Settings(database_url=loaded_url, response_cache_mb=0))
+    with TestClient(app) as client:
+        for _ in range(20):  # the driver prepares a statement on its fifth run
+            assert client.get("/sources").status_code == 200
+        assert client.get("/actors/no-such-actor").status_code == 404
+        assert client.get("/events/no-such-event").status_code == 404
+        assert client.get("/events?actor=no-such-name-anywhere").status_code == 422
+        with app.state.sessions() as session:
+            prepared = session.execute(
+                sqlalchemy.text("SELECT count(*) FROM pg_prepared_statements")
+            )
+            assert prepared.scalar_one() >= 1
+            session.commit()
