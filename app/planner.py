@@ -497,30 +497,30 @@ def page_sql(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
     """SQL selecting the ranks of the first `:size` matching events after `after`, in the
     plan's order (the plan must not be `nothing`)."""
     direction = "" if plan.sort == "date" else " DESC"
+    # With several driver keys (`type=arrest&type=ban`, a name several actors bear), each
+    # key is walked along its own index, instead of every event of every key being read
+    # and sorted; an event may have several of them, so the merged ranks are made distinct.
+    several = plan.strategy == "keys" and len(plan.driver) > 1
+    walks = (
+        [
+            _prefixed(f"k{i}_", *_key_arm(replace(plan, driver=(key,)), k, after))
+            for i, key in enumerate(plan.driver)
+            for k in CLASSES
+        ]
+        if several
+        else _arms(plan, after)
+    )
     selects: list[str] = []
     values: dict[str, Any] = {}
-    for n, (arm, arm_values) in enumerate(_page_arms(plan, after)):
+    for n, (arm, arm_values) in enumerate(walks):
         # Each walk's first page, then the first of those.
         selects.append(f"SELECT rank FROM ({arm} ORDER BY rank{direction} LIMIT :size) AS a{n}")
         values |= arm_values
     arms = " UNION ALL ".join(selects)
     order = f" ORDER BY rank{direction} LIMIT :size"
-    if plan.strategy == "keys" and len(plan.driver) > 1:  # an event may have several keys
+    if several:
         return f"SELECT DISTINCT rank FROM ({arms}) AS u" + order, values
     return arms + order, values
-
-
-def _page_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]]:
-    """The walks of a page: with several driver keys (`type=arrest&type=ban`, a name
-    several actors bear), each key's own, so that each reads its first page along its
-    index instead of every event of every key being read and sorted."""
-    if plan.strategy != "keys" or len(plan.driver) == 1:
-        return _arms(plan, after)
-    return [
-        _prefixed(f"k{i}_", *_key_arm(replace(plan, driver=(key,)), k, after))
-        for i, key in enumerate(plan.driver)
-        for k in CLASSES
-    ]
 
 
 def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
