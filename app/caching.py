@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import anyio
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
@@ -40,10 +41,14 @@ class CacheMiddleware:
         responses: ResponseCache | None = None,
         uncached_paths: tuple[str, ...] = (),
         dataset_version: Callable[[], int] | None = None,
+        revalidated_paths: tuple[str, ...] = (),
     ):
         self.app = app
         # Answers that must come fresh from the database each time (liveness checks).
         self.uncached_paths = frozenset(uncached_paths)
+        # Answers a browser must check each time it shows them (`no-cache`), in a 200 and
+        # a 304 alike: the timeline page, which a new version of the app changes.
+        self.revalidated_paths = frozenset(revalidated_paths)
         self.dataset_hash = dataset_hash
         # A reload that brings back an earlier dataset (a revert) has its hash but a new
         # version: /versions, /changes and /health answer differently, so ETags name both.
@@ -78,6 +83,9 @@ class CacheMiddleware:
             return
         request_headers = Headers(scope=scope)
         etag = self._etag(scope, f"{current}/{self._version}", _encoding(request_headers))
+        cache_control = (
+            "no-cache" if scope["path"] in self.revalidated_paths else self.cache_control
+        )
         if _matches(request_headers.get("if-none-match"), etag):
             await send(
                 {
@@ -85,14 +93,14 @@ class CacheMiddleware:
                     "status": 304,
                     "headers": [
                         (b"etag", etag.encode()),
-                        (b"cache-control", self.cache_control.encode()),
+                        (b"cache-control", cache_control.encode()),
                         (b"vary", b"Accept-Encoding"),
                     ],
                 }
             )
             await send({"type": "http.response.body", "body": b""})
             return
-        # HEAD arrives here as a GET (`HeadAsGet`): answered from memory like one, but
+        # HEAD arrives here as a GET (`ReadMethods`): answered from memory like one, but
         # never kept, since a route may have skipped building its body.
         head = bool((scope.get("state") or {}).get("head"))
         responses = self.responses if scope["method"] == "GET" else None
@@ -114,7 +122,7 @@ class CacheMiddleware:
             if message["type"] == "http.response.start" and message["status"] == 200:
                 headers = MutableHeaders(scope=message)
                 headers["ETag"] = etag
-                headers.setdefault("Cache-Control", self.cache_control)
+                headers.setdefault("Cache-Control", cache_control)
                 if "accept-encoding" not in headers.get("vary", "").lower():
                     headers.add_vary_header("Accept-Encoding")  # gzip adds it when it compresses
                 kept_headers = list(headers.raw)
@@ -141,9 +149,43 @@ class CacheMiddleware:
 
 
 def _encoding(headers: Headers) -> str:
-    """The representation the compression middleware will choose for this request (its
-    own test), which names the ETag and the kept answer."""
-    return "gzip" if "gzip" in headers.get("accept-encoding", "") else "identity"
+    """The representation `Compression` will choose for this request, which names the ETag
+    and the kept answer."""
+    return "gzip" if accepts_gzip(headers) else "identity"
+
+
+def accepts_gzip(headers: Headers) -> bool:
+    """Whether the request's Accept-Encoding accepts gzip (RFC 9110, 12.5.3): named with a
+    weight above 0, or not named and `*` so; `gzip;q=0` refuses it."""
+    weights: dict[str, float] = {}
+    for item in ",".join(headers.getlist("accept-encoding")).lower().split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights.setdefault(coding, weight)
+    for coding in ("gzip", "x-gzip", "*"):
+        if coding in weights:
+            return weights[coding] > 0
+    return False
+
+
+class Compression(GZipMiddleware):
+    """Starlette's gzip, told what the client accepts as `accepts_gzip` reads it: on its
+    own it compresses whenever the header holds the word gzip, `gzip;q=0` included."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            if accepts_gzip(Headers(scope=scope)):
+                headers.append((b"accept-encoding", b"gzip"))
+            scope = {**scope, "headers": headers}
+        await super().__call__(scope, receive, send)
 
 
 def _read(scope: Scope) -> object:

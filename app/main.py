@@ -9,7 +9,6 @@ from typing import Any
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -17,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app import __version__
 from app.api import actors, events, feeds, meta, page, places, sources, versions
-from app.caching import CacheMiddleware, ResponseCache
+from app.caching import CacheMiddleware, Compression, ResponseCache
 from app.config import Settings, get_settings
 from app.db import make_engine, make_sessionmaker
 from app.errors import document_errors, install_error_handlers
@@ -25,7 +24,7 @@ from app.loader import current_hash
 from app.openapi import finish as finish_openapi
 from app.params import QueryGuard
 from app.schemas import ErrorResponse
-from app.security import HeadAsGet, SecurityMiddleware
+from app.security import ReadMethods, SecurityMiddleware
 from app.versions import current_version
 
 DESCRIPTION = """
@@ -114,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost: only what reaches a route is checked against the parameters it declares.
     app.add_middleware(QueryGuard, routes=lambda: app.routes)
     # Inside the cache: a compressed answer is kept (and tagged) as the gzip representation.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
+    app.add_middleware(Compression, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(
         CacheMiddleware,
         dataset_hash=dataset_hash,
@@ -122,8 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=settings.cache_max_age,
         responses=responses,
         uncached_paths=("/health",),  # a health check must reach the database every time
+        revalidated_paths=("/",),
     )
-    app.add_middleware(HeadAsGet)  # HEAD on every GET route, through the response cache
+    app.add_middleware(ReadMethods)  # HEAD on every GET route, through the response cache
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

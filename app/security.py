@@ -17,13 +17,23 @@ from app.errors import error_body, invalid_parameters
 
 MAX_QUERY_BYTES = 8192
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+ALLOW = ", ".join(READ_METHODS).encode()
 
-# JSON and CSV never need to run anything; the HTML pages set their own policy.
+# JSON and CSV never need to run anything; each HTML page has its own policy, by path, so
+# that a 304 for a page carries the page's policy as its 200 did (a browser copies a 304's
+# headers onto the page it kept).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = (
     "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'"
 )
+# The timeline page loads only its own files and talks only to this API.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PAGE_POLICIES = {"/": PAGE_CSP, "/docs": DOCS_CSP, "/redoc": DOCS_CSP}
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -35,15 +45,15 @@ _HEADERS = {
 class SecurityMiddleware:
     """Refuses what the API never serves and adds security headers to every response."""
 
-    def __init__(self, app: ASGIApp, docs_paths: tuple[str, ...] = ("/docs", "/redoc")):
+    def __init__(self, app: ASGIApp, policies: dict[str, str] | None = None):
         self.app = app
-        self.docs_paths = docs_paths
+        self.policies = PAGE_POLICIES if policies is None else policies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope["path"] in self.docs_paths else API_CSP
+        csp = self.policies.get(scope["path"], API_CSP)
         refusal = self._refusal(scope)
         if refusal is not None:
             status, body, extra = refusal
@@ -70,7 +80,7 @@ class SecurityMiddleware:
                 "method_not_allowed",
                 f"{method} is not allowed: the API is read-only (GET, HEAD, OPTIONS)",
             )
-            return 405, body, [(b"allow", b"GET, HEAD, OPTIONS")]
+            return 405, body, [(b"allow", ALLOW)]
         raw: bytes = scope.get("query_string", b"")
         if len(raw) > MAX_QUERY_BYTES:
             body = error_body(
@@ -98,17 +108,26 @@ class SecurityMiddleware:
         return None
 
 
-class HeadAsGet:
-    """Answers HEAD on every GET route: the route runs as a GET, and only its headers go out.
+class ReadMethods:
+    """Answers HEAD on every GET route, and OPTIONS with the methods the API allows.
 
-    FastAPI routes declare GET alone; this keeps one operation per path in the OpenAPI
-    document. Routes that can skip building a body (the CSV export) read `state["head"]`.
+    HEAD: the route runs as a GET, and only its headers go out. FastAPI routes declare GET
+    alone; this keeps one operation per path in the OpenAPI document. Routes that can skip
+    building a body (the CSV export) read `state["head"]`. An OPTIONS that is not a CORS
+    preflight (those are answered outside) gets `204` and `Allow`, the same for every path
+    of a read-only API.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
+            await send(
+                {"type": "http.response.start", "status": 204, "headers": [(b"allow", ALLOW)]}
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return

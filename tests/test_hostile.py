@@ -148,6 +148,20 @@ def test_write_methods_are_405(client):
         assert response.json()["error"] == "method_not_allowed"
 
 
+def test_options_says_what_the_api_allows(client):
+    # A plain OPTIONS (not a CORS preflight) asks which methods a path takes.
+    for path in ("/events", "/actors/umarali-quvvatov", "/static/timeline.js"):
+        response = client.options(path)
+        assert response.status_code == 204, (path, response.text)
+        assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+    preflight = client.options(
+        "/events",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+
+
 def test_oversized_query_string_is_414(client):
     response = client.get("/events?q=" + "a" * 9000)
     assert (response.status_code, response.json()["error"]) == (414, "uri_too_long")
@@ -165,6 +179,19 @@ def test_security_headers(client):
         "default-src 'none'; script-src 'self'"
     )
     assert "unsafe-inline" not in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/events?limit=1"])
+def test_a_304_carries_the_headers_of_its_200(client, path):
+    # A browser copies a 304's headers onto the page it kept: the page's own policy must
+    # survive a reload, or its scripts and styles are blocked.
+    first = client.get(path)
+    again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    for name in ("content-security-policy", "cache-control", "etag"):
+        assert again.headers[name] == first.headers[name], name
+    if path == "/":
+        assert first.headers["cache-control"] == "no-cache"
 
 
 def test_docs_work_offline(client):

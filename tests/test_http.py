@@ -119,6 +119,33 @@ def test_gzip_for_clients_that_ask_and_only_for_them(own_client):
         assert other.status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [
+        ("gzip", True),
+        ("gzip, deflate, br", True),
+        ("GZIP;q=0.5", True),
+        ("*", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0, *;q=1", False),
+        ("gzip; q=0.000", False),
+        ("*;q=0", False),
+        ("identity", False),
+        ("deflate, br", False),
+        ("", False),
+    ],
+)
+def test_gzip_only_where_accept_encoding_accepts_it(client, accept, gzipped):
+    # RFC 9110: a weight of 0 refuses a coding; `*` stands for any coding not named.
+    for _ in range(2):  # the second answer may come from the response cache
+        response, body = _raw(client, "/events?limit=50&sort=-date", **{"Accept-Encoding": accept})
+        assert response.status_code == 200
+        assert (response.headers.get("content-encoding") == "gzip") is gzipped, accept
+        assert response.headers["etag"].endswith('-gzip"') is gzipped
+        assert body.startswith(b"\x1f\x8b") is gzipped
+
+
 def test_small_answers_are_not_compressed(client):
     response, _ = _raw(client, "/events?q=zzzqqq", **{"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers

@@ -346,6 +346,39 @@ def test_no_console_errors_or_csp_violations(server: str, page: Any, problems: P
 
 
 @pytest.mark.browser
+def test_the_page_works_again_when_reloaded(server: str, page: Any, problems: Problems) -> None:
+    # The browser revalidates the page it kept (no-cache) and is answered 304: the page
+    # must come back with its own scripts and styles allowed, not stuck on "loading".
+    open_page(page, f"{server}/?type=killing")
+    with page.expect_request(lambda r: r.url.endswith("/?type=killing")) as asked:
+        page.reload()
+    page.wait_for_function(READY, timeout=30_000)
+    assert asked.value.all_headers().get("if-none-match")  # asked with its ETag: a 304
+    assert page_ids(page) == api_ids(server, [("type", "killing")])[0]
+    assert page.evaluate("getComputedStyle(document.body).margin") != "8px"  # styled
+    assert problems == []
+
+
+@pytest.mark.browser
+def test_a_half_typed_name_waits_for_the_whole_name(
+    server: str, page: Any, problems: Problems
+) -> None:
+    open_page(page, f"{server}/")
+    everything = result_count(page)
+    actor = page.locator("#filters [name=actor]")
+    actor.press_sequentially("Quvv", delay=50)
+    page.wait_for_timeout(1000)  # twice the pause after which typing refines the list
+    assert page.evaluate("location.search") == ""
+    assert not page.is_visible("#message") and result_count(page) == everything
+    actor.press_sequentially("atov", delay=50)
+    actor.blur()  # leaving the field sends what it holds
+    page.wait_for_function(READY, timeout=30_000)
+    ids, total = api_ids(server, [("actor", "Quvvatov")])
+    assert 0 < total < everything and page_ids(page) == ids
+    assert problems == []
+
+
+@pytest.mark.browser
 def test_screenshots_and_load_time(server: str, browser: Any, problems: Problems) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     total = api_ids(server, [])[1]

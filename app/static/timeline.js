@@ -593,8 +593,9 @@
         var next = withParam(withParam(state.params, "from", active ? "" : key), "to", active ? "" : key);
         col = filterLink(next, "", {
           class: "col" + (active ? " active" : ""),
-          "aria-label": key + ": " + n + " " + plural(n, "event") + (active ? " (selected; select again to clear)" : ""),
-          title: key + ": " + n + " " + plural(n, "event")
+          "aria-label": key + ": " + n + " " + plural(n, "event") + " starting" +
+            (active ? " (selected; select again to clear)" : "; select to show every event that may fall in " + key),
+          title: key + ": " + n + " " + plural(n, "event") + " starting; select to show every event that may fall in " + key
         });
       } else {
         col = h("span", { class: "col empty-col", title: key + ": none" });
@@ -731,9 +732,20 @@
     navigate(formToParams());
   });
 
+  // A name typed into the actor or place field is sent when the field is left, or once
+  // it is a name the suggestions hold: half a name matches nothing and answers an error.
+  function isTypedName(t) { return t.name === "actor" || t.name === "place"; }
+
+  function isKnownName(t) {
+    var value = t.value.trim().toLowerCase();
+    return Array.prototype.some.call(t.list ? t.list.options : [], function (option) {
+      return option.value.toLowerCase() === value;
+    });
+  }
+
   form.addEventListener("change", function (event) {
     var t = event.target;
-    if (t.tagName === "SELECT" || t.type === "checkbox") {
+    if (t.tagName === "SELECT" || t.type === "checkbox" || isTypedName(t)) {
       clearTimeout(typingTimer);
       navigate(formToParams());
     }
@@ -745,6 +757,7 @@
     var t = event.target;
     if (t.tagName !== "INPUT" || t.type === "checkbox") return;
     clearTimeout(typingTimer);
+    if (isTypedName(t) && t.value.trim() && !isKnownName(t)) return;
     typingTimer = setTimeout(function () {
       var from = form.elements.namedItem("from").value.trim();
       var to = form.elements.namedItem("to").value.trim();
