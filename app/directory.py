@@ -14,6 +14,7 @@ import base64
 import binascii
 import json
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +22,9 @@ from pydantic_core import to_json
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
+from app.dates import EARLIEST
 from app.errors import InvalidParameter, NotFound
-from app.prepared import iso, run
+from app.prepared import iso, numbered, placeholders, run
 from app.queries import page_body
 from app.text import name_key
 
@@ -84,7 +86,7 @@ def page(
     directory: Directory,
     *,
     q: str | None,
-    equal: dict[str, str | None],
+    equal: Mapping[str, str | tuple[str, ...] | None],
     limit: int | None,
     cursor: str | None,
 ) -> bytes:
@@ -101,7 +103,10 @@ def page(
         )
         values["q"] = f"%{key}%"
     for column, value in equal.items():
-        if value is not None:
+        if isinstance(value, tuple):  # any of several (a name several places bear)
+            conditions.append(f"t.{column} IN ({placeholders(column, len(value))})")
+            values |= numbered(column, value)
+        elif value is not None:
             conditions.append(f"t.{column} = :{column}")
             values[column] = value
     table = directory.table
@@ -169,6 +174,8 @@ def build_documents(connection: Connection) -> None:
             full = item | {c: values[c] for c in directory.detail_columns}
             full["event_count"] = full.pop("event_count")  # keeps its documented place
             first, last = row[len(columns) + 1], row[len(columns) + 2]
+            if first is not None and iso(first) == iso(EARLIEST):
+                first = _first_known_start(connection, f"{directory.kind}:{values['id']}")
             full["first_date"] = iso(first) if first is not None else None
             full["last_date"] = iso(last) if last is not None else None
             if directory is PLACES:
@@ -185,6 +192,19 @@ def build_documents(connection: Connection) -> None:
             connection.execute(
                 text(f"UPDATE {directory.table} SET {assigned} WHERE id = :id"), updates
             )
+
+
+def _first_known_start(connection: Connection, key: str) -> Any:
+    """The earliest start of `key`'s events that have one: an event known only to precede
+    a date (an open start, stored from 0001-01-01) has no start to show, as in the year
+    facets; None when every event of `key` is such."""
+    return connection.execute(
+        text(
+            "SELECT min(o.date_start) FROM event_keys k JOIN event_order o ON o.rank = k.rank"
+            " WHERE k.key = :key AND o.date_start > :earliest"
+        ),
+        {"key": key, "earliest": EARLIEST},
+    ).scalar()
 
 
 def _aliases(connection: Connection, directory: Directory) -> dict[str, list[str]]:

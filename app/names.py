@@ -21,17 +21,19 @@ def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, .
     A value equal to a whole name matches only that; otherwise names containing it as
     whole words ('Rahmon' -> 'Emomali Rahmon'). A value matching nothing is refused with
     the closest names."""
-    return _resolve(session, "actor", "actor_names", "actor_id", values)
+    return _resolve(session, "actor", "actor", "actor_names", "actor_id", values)
 
 
-def resolve_place_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
-    """Place ids a client's values name, by id, name or alias (everything inside is
-    matched by the place's key)."""
-    return _resolve(session, "place", "place_names", "place_id", values)
+def resolve_place_ids(
+    session: Session, values: tuple[str, ...], parameter: str = "place"
+) -> tuple[str, ...]:
+    """Place ids a client's values of `parameter` name, by id, name or alias (everything
+    inside is matched by the place's key)."""
+    return _resolve(session, parameter, "place", "place_names", "place_id", values)
 
 
 def _resolve(
-    session: Session, parameter: str, table: str, owner: str, values: tuple[str, ...]
+    session: Session, parameter: str, noun: str, table: str, owner: str, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for value in values:
@@ -52,7 +54,7 @@ def _resolve(
             # at a million events).
             names = run(session, f"SELECT key, name FROM {table} ORDER BY is_alias, id")
             spellings = [(str(key), str(name)) for key, name in names]
-            raise InvalidParameter(parameter, _unknown(parameter, value, spellings))
+            raise InvalidParameter(parameter, _unknown(noun, value, spellings))
         found |= dict.fromkeys(sorted(ids))
     return tuple(found)
 
@@ -84,7 +86,7 @@ def known_keys(
     return keys
 
 
-def _unknown(parameter: str, value: str, known: list[tuple[str, str]]) -> str:
+def _unknown(noun: str, value: str, known: list[tuple[str, str]]) -> str:
     """'matches no actor; did you mean ...?': a typo is not mistaken for 'nothing happened'.
     `known` holds (key, name) pairs, the first name of a key shown."""
     by_key: dict[str, str] = {}
@@ -92,4 +94,4 @@ def _unknown(parameter: str, value: str, known: list[tuple[str, str]]) -> str:
         by_key.setdefault(key, name)
     close = difflib.get_close_matches(name_key(value) or value.lower(), list(by_key), n=3)
     hint = f"; did you mean {', '.join(repr(by_key[c]) for c in close)}?" if close else ""
-    return f"{value!r} matches no {parameter}{hint}"
+    return f"{value!r} matches no {noun}{hint}"

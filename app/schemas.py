@@ -218,7 +218,11 @@ class ActorSummary(ActorRef):
 
 
 class ActorDetail(ActorSummary):
-    first_date: dt.date | None = Field(description="Start of this actor's earliest event.")
+    first_date: dt.date | None = Field(
+        description="Start of this actor's earliest event."
+        " Events known only to precede a date (an open start) have no start and are left"
+        " out; null when no event has one."
+    )
     last_date: dt.date | None = Field(description="End of this actor's latest event.")
 
 
@@ -233,7 +237,11 @@ class PlaceSummary(PlaceRef):
 class PlaceDetail(PlaceSummary):
     parents: list[PlaceRef] = Field(description="The containing places, outermost first.")
     children: list[PlaceRef] = Field(description="Places directly inside this one.")
-    first_date: dt.date | None = Field(description="Start of the earliest event here.")
+    first_date: dt.date | None = Field(
+        description="Start of the earliest event here."
+        " Events known only to precede a date (an open start) have no start and are left"
+        " out; null when no event has one."
+    )
     last_date: dt.date | None = Field(description="End of the latest event here.")
 
 
@@ -260,7 +268,11 @@ class SourceDetail(SourceSummary):
     archive: str | None = Field(
         description="Name of the plain-text snapshot used to verify quotes."
     )
-    first_date: dt.date | None = Field(description="Start of the earliest event it reports.")
+    first_date: dt.date | None = Field(
+        description="Start of the earliest event it reports."
+        " Events known only to precede a date (an open start) have no start and are left"
+        " out; null when no event has one."
+    )
     last_date: dt.date | None = Field(description="End of the latest event it reports.")
 
 

@@ -130,3 +130,45 @@ def test_an_open_start_has_no_start_year_in_the_facets(database_url, tmp_path):
             "2017-before-the-article",
             "…–7 July 2017",
         )
+
+
+def test_first_dates_leave_out_open_starts(database_url, tmp_path):
+    """An actor's, place's or source's first date is the earliest start an event of it
+    has, not the placeholder day an open start is stored from."""
+    from fastapi.testclient import TestClient
+
+    from app.cli import load
+    from app.config import Settings
+    from app.db import make_engine
+    from app.main import create_app
+    from tests.factories import add_events, copy_fixture, event
+
+    root = copy_fixture(tmp_path)
+    with (root / "actors.yaml").open("a", encoding="utf-8") as actors_file:
+        actors_file.write("- id: only-before\n  name: Only Before\n  kind: person\n")
+    quvvatov = [{"actor": "umarali-quvvatov", "role": "subject"}]
+    add_events(
+        root,
+        event(id="2017-before-the-article", date="../2017-07-07", actors=quvvatov),
+        event(
+            id="2018-only-before",
+            date="../2018",
+            actors=[{"actor": "only-before", "role": "subject"}],
+        ),
+    )
+    engine = make_engine(database_url)
+    load(engine, read_dataset(root))
+    engine.dispose()
+    with TestClient(create_app(Settings(database_url=database_url))) as client:
+        detail = client.get("/actors/umarali-quvvatov").json()
+        own = client.get("/events?actor=umarali-quvvatov").json()["items"]
+        known = [e["start"] for e in own if not e["date"].startswith("../")]
+        assert detail["event_count"] == len(own) > len(known) > 0
+        assert detail["first_date"] == min(known)
+        assert client.get("/sources/alpha-2017").json()["first_date"] != "0001-01-01"
+        only = client.get("/actors/only-before").json()
+        assert (only["event_count"], only["first_date"], only["last_date"]) == (
+            1,
+            None,
+            "2018-12-31",
+        )

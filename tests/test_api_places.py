@@ -34,6 +34,20 @@ def test_place_list_filters(client):
     assert [p["id"] for p in client.get("/places?q=xorug").json()["items"]] == ["khorog"]
 
 
+def test_a_parent_is_named_as_a_place_filter_is(client):
+    inside = [p["id"] for p in client.get("/places?parent=tajikistan").json()["items"]]
+    for name in ("Tajikistan", "TAJIKISTAN", " tajikistan "):
+        body = client.get("/places", params={"parent": name}).json()
+        assert [p["id"] for p in body["items"]] == inside, name
+    # A parent matching no place is refused, not answered with an empty list.
+    response = client.get("/places?parent=Tajikstan")
+    assert response.status_code == 422
+    detail = response.json()["details"][0]
+    assert detail["parameter"] == "parent" and "Tajikistan" in detail["message"]
+    # A place with nothing inside it is a real empty answer.
+    assert client.get("/places?parent=khorog").json()["items"] == []
+
+
 def test_place_without_coordinates_is_null(client):
     body = client.get("/places/poland").json()
     assert (body["lat"], body["lon"]) == (None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
@@ -11,6 +12,7 @@ from app.config import Settings
 from app.dataset import ACTOR_KINDS, EVENT_TYPES
 from app.main import create_app
 from app.openapi import ENUMS
+from app.reader import read_dataset
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,24 @@ def test_array_parameters_have_array_examples_and_no_null(spec):
             assert "anyOf" not in schema, parameter["name"]
             if schema.get("type") == "array":
                 assert all(isinstance(e, list) for e in schema.get("examples", [])), parameter
+
+
+def test_every_parameter_is_described_with_an_example(spec):
+    # What Swagger UI prefills and client generators document, path ids included.
+    shipped = read_dataset(Path(__file__).parent.parent / "data")
+    ids = {
+        "event_id": {e.record.id for e in shipped.events},
+        "actor_id": {a.record.id for a in shipped.actors},
+        "place_id": {p.record.id for p in shipped.places},
+        "source_id": {s.record.id for s in shipped.sources},
+    }
+    for path, _, operation in _operations(spec):
+        for parameter in operation.get("parameters", []):
+            assert parameter.get("description"), (path, parameter["name"])
+            examples = parameter["schema"].get("examples")
+            assert examples, (path, parameter["name"])
+            if parameter["in"] == "path":  # the example names something shipped
+                assert examples[0] in ids[parameter["name"]], (path, examples)
 
 
 def test_servers_license_security_and_typed_feeds(spec):

@@ -8,7 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
+from app.api.deps import (
+    ActorId,
+    CachedSession,
+    Cursor,
+    FiltersDep,
+    JSONBody,
+    JSONText,
+    Limit,
+    not_found,
+)
 from app.api.events import event_page
 from app.dataset import ActorKind
 from app.directory import ACTORS
@@ -46,7 +55,7 @@ def list_actors(
 @router.get(
     "/actors/{actor_id}", response_model=ActorDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_actor(actor_id: str, session: CachedSession) -> Response:
+def get_actor(actor_id: ActorId, session: CachedSession) -> Response:
     """One actor: aliases, event count and the dates of its first and last events."""
     return JSONText(directory.detail(session, ACTORS, actor_id))
 
@@ -58,7 +67,7 @@ def get_actor(actor_id: str, session: CachedSession) -> Response:
     responses=NOT_FOUND,
 )
 def list_actor_events(
-    actor_id: str,
+    actor_id: ActorId,
     filters: FiltersDep,
     session: CachedSession,
     limit: Limit = 50,

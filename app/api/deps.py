@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
@@ -183,8 +183,9 @@ async def event_filters(
         str | None,
         Query(
             max_length=500,
-            description="Full text over titles, summaries, quotes, actor and place names. Every "
-            "word must start a word of the event's text, in any spelling or case.",
+            description="Full text over titles, summaries, quotes, actor and place names (with "
+            "their aliases) and tags. Every word must start a word of the event's text, in any "
+            "spelling or case.",
             examples=["Istanbul"],
         ),
     ] = None,
@@ -228,3 +229,16 @@ Cursor = Annotated[
         examples=[""],
     ),
 ]
+
+
+def _id(description: str, example: str) -> Any:
+    return Path(description=description, examples=[example])
+
+
+# The ids in paths, as the lists give them (`items[].id`).
+EventId = Annotated[
+    str, _id("An event's id, as `/events` lists it.", "2015-03-quvvatov-killed-istanbul")
+]
+ActorId = Annotated[str, _id("An actor's id, as `/actors` lists it.", "umarali-quvvatov")]
+PlaceId = Annotated[str, _id("A place's id, as `/places` lists it.", "khorog")]
+SourceId = Annotated[str, _id("A source's id, as `/sources` lists it.", "sobiri-2017")]

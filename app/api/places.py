@@ -8,10 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
+from app.api.deps import (
+    CachedSession,
+    Cursor,
+    FiltersDep,
+    JSONBody,
+    JSONText,
+    Limit,
+    PlaceId,
+    not_found,
+)
 from app.api.events import event_page
 from app.dataset import PlaceKind
 from app.directory import PLACES
+from app.names import resolve_place_ids
 from app.schemas import EventSummary, Page, PlaceDetail, PlaceSummary
 
 router = APIRouter(tags=["places"])
@@ -32,8 +42,9 @@ def list_places(
         str | None,
         Query(
             max_length=200,
-            description="Only places directly inside this place id.",
-            examples=["tajikistan"],
+            description="Only places directly inside this place: its id, name or alias, in "
+            "any spelling (one matching no place is refused).",
+            examples=["Tajikistan"],
         ),
     ] = None,
     limit: Annotated[
@@ -42,14 +53,15 @@ def list_places(
     cursor: Cursor = None,
 ) -> Response:
     """Places by name; `event_count` includes events anywhere inside a place."""
-    equal = {"kind": kind, "parent_id": parent}
+    parents = None if parent is None else resolve_place_ids(session, (parent,), "parent")
+    equal = {"kind": kind, "parent_id": parents}
     return JSONText(directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor))
 
 
 @router.get(
     "/places/{place_id}", response_model=PlaceDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_place(place_id: str, session: CachedSession) -> Response:
+def get_place(place_id: PlaceId, session: CachedSession) -> Response:
     """One place with its parent chain, the places directly inside it, and event dates."""
     return JSONText(directory.detail(session, PLACES, place_id))
 
@@ -61,7 +73,7 @@ def get_place(place_id: str, session: CachedSession) -> Response:
     responses=NOT_FOUND,
 )
 def list_place_events(
-    place_id: str,
+    place_id: PlaceId,
     filters: FiltersDep,
     session: CachedSession,
     limit: Limit = 50,

@@ -7,7 +7,16 @@ from dataclasses import replace
 from fastapi import APIRouter, Response
 
 from app import directory
-from app.api.deps import CachedSession, Cursor, FiltersDep, JSONBody, JSONText, Limit, not_found
+from app.api.deps import (
+    CachedSession,
+    Cursor,
+    FiltersDep,
+    JSONBody,
+    JSONText,
+    Limit,
+    SourceId,
+    not_found,
+)
 from app.api.events import event_page
 from app.directory import SOURCES
 from app.schemas import EventSummary, Page, SourceDetail, SourceSummary
@@ -28,7 +37,7 @@ def list_sources(session: CachedSession) -> Response:
     response_class=JSONBody,
     responses=NOT_FOUND,
 )
-def get_source(source_id: str, session: CachedSession) -> Response:
+def get_source(source_id: SourceId, session: CachedSession) -> Response:
     """One source: how its date is known, its archive snapshot, and what it covers."""
     return JSONText(directory.detail(session, SOURCES, source_id))
 
@@ -40,7 +49,7 @@ def get_source(source_id: str, session: CachedSession) -> Response:
     responses=NOT_FOUND,
 )
 def list_source_events(
-    source_id: str,
+    source_id: SourceId,
     filters: FiltersDep,
     session: CachedSession,
     limit: Limit = 50,
