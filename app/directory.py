@@ -26,7 +26,7 @@ from app.dates import EARLIEST
 from app.errors import InvalidParameter, NotFound
 from app.prepared import iso, numbered, placeholders, run
 from app.queries import page_body
-from app.text import name_key
+from app.text import typed_keys
 
 
 @dataclass(frozen=True)
@@ -95,13 +95,14 @@ def page(
     conditions: list[str] = []
     values: dict[str, Any] = {}
     if q is not None and q.strip():
-        key = name_key(q)
-        if not key:
+        keys = typed_keys(q)  # `Badak` finds Badakhshan, keyed badahshan
+        if not keys:
             raise InvalidParameter("q", "contains no letters or digits to search for")
+        found = " OR ".join(f"key LIKE :q{i}" for i in range(len(keys)))
         conditions.append(
-            f"t.id IN (SELECT {directory.kind}_id FROM {directory.names} WHERE key LIKE :q)"
+            f"t.id IN (SELECT {directory.kind}_id FROM {directory.names} WHERE {found})"
         )
-        values["q"] = f"%{key}%"
+        values |= {f"q{i}": f"%{key}%" for i, key in enumerate(keys)}
     for column, value in equal.items():
         if isinstance(value, tuple):  # any of several (a name several places bear)
             conditions.append(f"t.{column} IN ({placeholders(column, len(value))})")

@@ -23,7 +23,7 @@ from app.dates import SPAN_CLASS_DAYS
 from app.errors import InvalidParameter
 from app.names import known_keys, resolve_actor_ids, resolve_place_ids
 from app.prepared import numbered, placeholders, run
-from app.text import search_words
+from app.text import search_terms
 
 Match = Literal["overlap", "within"]
 Sort = Literal["date", "-date"]
@@ -89,7 +89,8 @@ class Plan:
     strategy: Strategy
     driver: tuple[str, ...] = ()
     tests: tuple[tuple[str, ...], ...] = ()
-    words: tuple[str, ...] = ()
+    # Each word of `q` as the keys it may begin (`app.text.search_terms`): any of them.
+    words: tuple[tuple[str, ...], ...] = ()
     match: str | None = None  # the words as a full-text query (SQLite), see `_match_query`
     low: tuple[int, ...] = (1, 1, 1)
     high: int | None = None
@@ -142,10 +143,10 @@ def plan_events(
     groups += [(f"place:{i}",) for i in filters.place_ids]
     groups += [(f"source:{i}",) for i in filters.source_ids]
     groups = [tuple(dict.fromkeys(group)) for group in groups]  # type=ban&type=ban: once
-    words: tuple[str, ...] = ()
+    words: tuple[tuple[str, ...], ...] = ()
     match = None
     if filters.q is not None:
-        words = tuple(search_words(filters.q))
+        words = tuple(search_terms(filters.q))
         if not words:
             raise InvalidParameter("q", "contains no letters or digits to search for")
         if dialect == "sqlite":
@@ -190,26 +191,27 @@ def plan_events(
     )
 
 
-def _match_query(session: Session, words: tuple[str, ...], most: int) -> str | None:
+def _match_query(session: Session, words: tuple[tuple[str, ...], ...], most: int) -> str | None:
     """The full-text query for events holding every word (SQLite), each as the `most`
-    words it begins or as a prefix (see `Thresholds.terms_per_word`); None when a word
-    begins no indexed word, so that nothing matches."""
+    words its keys begin or as prefixes (see `Thresholds.terms_per_word`); None when a
+    word begins no indexed word, so that nothing matches."""
+    keys = [(i, key) for i, alternatives in enumerate(words) for key in alternatives]
     # Keyed words are [a-z0-9]: every word beginning with `w` sorts from `w` to `w~`.
     ranges = " UNION ALL ".join(
         f"SELECT * FROM (SELECT {i} AS word, term FROM events_fts_terms"
-        f" WHERE term >= :w{i} AND term < :w{i} || '~' LIMIT {most + 1})"
-        for i in range(len(words))
+        f" WHERE term >= :w{n} AND term < :w{n} || '~' LIMIT {most + 1})"
+        for n, (i, _) in enumerate(keys)
     )
-    begun: dict[int, list[str]] = {i: [] for i in range(len(words))}
-    for i, term in run(session, ranges, **numbered("w", words)):
-        begun[int(i)].append(str(term))
+    begun: dict[int, dict[str, None]] = {i: {} for i in range(len(words))}
+    for i, term in run(session, ranges, **numbered("w", tuple(key for _, key in keys))):
+        begun[int(i)][str(term)] = None
     parts = []
-    for i, word in enumerate(words):
+    for i, alternatives in enumerate(words):
         terms = begun[i]
         if not terms:
             return None
-        if len(word) <= 3 or len(terms) > most:
-            parts.append(f'"{word}"*')
+        if any(len(key) <= 3 for key in alternatives) or len(terms) > most:
+            parts.append("(" + " OR ".join(f'"{key}"*' for key in alternatives) + ")")
         else:
             parts.append("(" + " OR ".join(f'"{term}"' for term in terms) + ")")
     return " AND ".join(parts)
@@ -370,9 +372,17 @@ def _contains(plan: Plan) -> tuple[str, dict[str, Any]]:
     LIKE let PostgreSQL fetch every match from a trigram index first, once per walk,
     often ten times slower than testing the events walked."""
     position = _POSITION.get(plan.dialect, "strpos")
-    found = " AND ".join(f"{position}(w.search_text, :s{i}) > 0" for i in range(len(plan.words)))
+    found = " AND ".join(
+        "("
+        + " OR ".join(f"{position}(w.search_text, :s{i}_{j}) > 0" for j in range(len(keys)))
+        + ")"
+        for i, keys in enumerate(plan.words)
+    )
     # search_text is space-padded keyed words ([a-z0-9]): " word" starts a word.
-    return found, {f"s{i}": f" {word}" for i, word in enumerate(plan.words)}
+    values = {
+        f"s{i}_{j}": f" {key}" for i, keys in enumerate(plan.words) for j, key in enumerate(keys)
+    }
+    return found, values
 
 
 def _window_sql(
@@ -581,7 +591,9 @@ def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) ->
     return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
 
 
-def _text_matches(session: Session, plan: Plan, words: tuple[str, ...], cap: int) -> int:
+def _text_matches(
+    session: Session, plan: Plan, words: tuple[tuple[str, ...], ...], cap: int
+) -> int:
     """How many events (up to `cap`) contain every word and meet the window."""
     return _count_upto(
         session, *matching_sql(replace(plan, strategy="text", tests=(), words=words)), cap

@@ -157,3 +157,42 @@ def text_key(value: str) -> str:
 def search_words(value: str) -> list[str]:
     """The keyed words of a search string, in order, without repeats."""
     return list(dict.fromkeys(name_key(value).split()))
+
+
+# Endings that may be the first letters of a group the skeleton rewrites (kh -> h,
+# zh -> j, dzh -> j), with the whole group.
+_OPEN_ENDINGS = (("d", "dzh"), ("dz", "dzh"), ("k", "kh"), ("z", "zh"))
+_VOWEL_Y_END = re.compile(r"[aeiou]y$")  # the y of Atovulloyev, dropped before its e
+
+
+def search_terms(value: str) -> list[tuple[str, ...]]:
+    """Each word of a search string as the keys of the words it may begin, in order,
+    without repeats.
+
+    A word matches the words it begins, but keying rewrites letter groups: a word that
+    stops inside one keys differently from the words it begins (`Badak` -> badak, and
+    Badakhshan -> badahshan). Such a word is also searched with the group completed
+    (`Badakh` -> badah): it finds every word it begins, and a few that begin like them.
+    """
+    terms: dict[tuple[str, ...], None] = {}
+    for word in fold(value).split():
+        keys = [name_key(word)]
+        completed = [word[: -len(end)] + full for end, full in _OPEN_ENDINGS if word.endswith(end)]
+        if _VOWEL_Y_END.search(word):
+            completed.append(word + "e")
+        keys += [name_key(whole) for whole in completed]
+        if keys[0]:
+            terms[tuple(dict.fromkeys(keys))] = None
+    return list(terms)
+
+
+def typed_keys(value: str) -> list[str]:
+    """`name_key(value)`, and the same with its last word completed as `search_terms`
+    completes a word: what a name typed so far may be the beginning of."""
+    key = name_key(value)
+    words = fold(value).split()
+    if not key or not words:
+        return []
+    head = key.rpartition(" ")[0]
+    (completions,) = search_terms(words[-1]) or [(key.rpartition(" ")[2],)]
+    return list(dict.fromkeys([key, *(f"{head} {last}".strip() for last in completions)]))

@@ -32,6 +32,10 @@ def test_actor_search_and_kind(client):
     assert [a["id"] for a in client.get("/actors?q=kuvat").json()["items"]] == ["umarali-quvvatov"]
     assert [a["id"] for a in client.get("/actors?kind=party").json()["items"]] == ["irpt"]
     assert client.get("/actors?kind=alien").status_code == 422
+    # Search as you type: Rakhmonov keys to rahmonov, and `Rak` stops inside the kh.
+    for typed in ("Rak", "Rakh", "Rakhmonov", "rahm"):
+        found = [a["id"] for a in client.get("/actors", params={"q": typed}).json()["items"]]
+        assert "emomali-rahmon" in found, typed
 
 
 def test_actor_paging(client):

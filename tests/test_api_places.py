@@ -61,3 +61,12 @@ def test_place_events_include_the_subtree(client):
 def test_unknown_place_404s(client):
     assert client.get("/places/atlantis").json()["message"] == "place 'atlantis' not found"
     assert client.get("/places/atlantis/events").status_code == 404
+
+
+def test_a_name_typed_so_far_finds_the_place(client):
+    # Gorno-Badakhshan is keyed gorno badahshan: `Badak` stops inside the kh.
+    for typed in ("Badak", "badakh", "Gorno-Badak", "Gorno-Badakhshan"):
+        ids = [p["id"] for p in client.get("/places", params={"q": typed}).json()["items"]]
+        assert "gorno-badakhshan" in ids, typed
+    events = client.get("/events", params={"q": "Badak"}).json()
+    assert events["total"] == client.get("/events?q=Badakhshan").json()["total"] > 0

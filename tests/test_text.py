@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.text import fold, name_key, search_words, text_key
+from app.text import fold, name_key, search_terms, search_words, text_key
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,30 @@ def test_our_table_stays_where_it_spells_better():
 def test_symbols_are_word_breaks_not_words():
     assert fold("😀 Rahmon ★") == "rahmon"
     assert name_key("!!! 😀") == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "word"),
+    [
+        ("Badak", "Badakhshan"),
+        ("Atovulloy", "Atovulloyev"),
+        ("suk", "Sukhan"),
+        ("Rak", "Rakhmonov"),
+        ("Dz", "Dzhurayev"),
+        ("Kaz", "Kazhegeldin"),
+        ("Quvv", "Kuvvatov"),
+        ("Badakhshan", "Badakhshan"),
+    ],
+)
+def test_every_beginning_of_a_word_finds_it(typed, word):
+    # Search as you type: a shorter beginning never finds less than a longer one.
+    key = text_key(word)
+    for end in range(1, len(typed) + 1):
+        (keys,) = search_terms(typed[:end])
+        assert any(key.startswith(k) for k in keys), (typed[:end], keys, key)
+
+
+def test_search_terms_keep_the_plain_key_first_and_drop_repeats():
+    assert search_terms("Kuvvatov, Quvatov; Istanbul!") == [("kuvatov",), ("istanbul",)]
+    assert search_terms("Badak") == [("badak", "badah")]
+    assert search_terms("!!") == []
