@@ -82,3 +82,43 @@ def test_the_image_installs_the_locked_versions():
     for requirement in project["dependencies"]:
         name = requirement.split("[")[0].split(">")[0].split("<")[0].split("=")[0].strip()
         assert name.lower().replace("_", "-") in locked, name
+
+
+# `$ curl '…'` and the answer the README shows, in its console blocks. /versions and
+# /changes show a sequence of loads, not the shipped data.
+EXAMPLE = re.compile(r"^\$ curl '?http://127\.0\.0\.1:8000(/[^' \n]*)'?\n((?:[^$`\n].*\n)+)", re.M)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    from app.cli import load
+    from app.db import make_engine
+    from app.reader import read_dataset
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('shipped') / 'timeline.db'}"
+    engine = make_engine(url)
+    load(engine, read_dataset(PROJECT / "data"))
+    engine.dispose()
+    return TestClient(create_app(Settings(database_url=url, response_cache_mb=0)))
+
+
+def test_the_readme_examples_answer_as_shown(shipped: TestClient) -> None:
+    examples = [m.groups() for m in EXAMPLE.finditer(README)]
+    examples = [
+        (path, shown) for path, shown in examples if not path.startswith(("/versions", "/changes"))
+    ]
+    assert len(examples) >= 5
+    for path, shown in examples:
+        response = shipped.get(path)
+        status = re.search(r'"status":(\d+)', shown)
+        assert response.status_code == (int(status.group(1)) if status else 200), path
+        if status:  # the message as shown, up to where it is cut short
+            message = re.search(r'"message":"((?:[^"\\]|\\.)*?)(?:\.\.\.|")', shown)
+            assert message and response.json()["message"].startswith(message.group(1)), path
+            continue
+        body = response.text
+        for event_id in re.findall(r'"id":"([^"]+)"', shown):
+            assert f'"id":"{event_id}"' in body, (path, event_id)
+        total = re.search(r'"total":(\d+)', shown)
+        if total:
+            assert response.json()["total"] == int(total.group(1)), path
