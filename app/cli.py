@@ -12,13 +12,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__, models
 from app.config import Settings, get_settings
 from app.dataset import Dataset
-from app.db import make_engine
+from app.db import check_foreign_keys, make_engine, migration_connection
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
 from app.quotes import verify_quotes
@@ -41,12 +43,28 @@ def alembic_config() -> Config:
     return config
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to `revision` (the latest by default)."""
-    with engine.begin() as connection:
+def migrate(engine: Engine, revision: str = "head") -> str | None:
+    """Move the schema to `revision`, the latest by default: up, or down to an earlier
+    one (`base`: no tables). Returns the revision it is at."""
+    with migration_connection(engine) as connection, connection.begin():
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        script = ScriptDirectory.from_config(config)
+        current = MigrationContext.configure(connection).get_current_revision()
+        target = None if revision == "base" else script.get_revision(revision)
+        earlier = current is not None and (
+            target is None
+            or (
+                target.revision != current
+                and target.revision in {r.revision for r in script.walk_revisions("base", current)}
+            )
+        )
+        if earlier:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+        check_foreign_keys(connection)
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def load(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:
@@ -124,8 +142,9 @@ def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     with _engine(settings) as engine:
-        migrate(engine, args.revision)
-    print(f"schema at {args.revision}")
+        revision = migrate(engine, args.revision)
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    print(f"schema at {revision or 'base'}{' (head)' if revision == head else ''}")
     return 0
 
 
@@ -249,8 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--force", action="store_true", help="reload even if unchanged")
     sub.set_defaults(handler=cmd_load)
 
-    sub = add("migrate", "upgrade the database schema")
-    sub.add_argument("--revision", default="head", help="target revision (default: head)")
+    sub = add("migrate", "upgrade (or downgrade) the database schema")
+    sub.add_argument(
+        "--revision",
+        default="head",
+        help="target revision, later or earlier than the schema's (default: head; base: none)",
+    )
     sub.set_defaults(handler=cmd_migrate)
 
     sub = add("verify-quotes", "check every quote against the archived source texts")

@@ -6,10 +6,12 @@ BEGIN statements, so that one request or one load is one real transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,6 +86,34 @@ def _configure_sqlite(engine: Engine) -> None:
         # A writer takes the lock up front, so two loads queue instead of deadlocking.
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection to migrate on. On SQLite, with foreign keys off while it is held, as
+    Alembic's batch mode needs: dropping a column copies the table and drops the old one,
+    which rows of other tables still reference. The pragma only works outside a
+    transaction, so it is set on the driver's connection; the migration checks the keys
+    itself before it commits (`check_foreign_keys`)."""
+    with engine.connect() as connection:
+        if not is_sqlite(engine):
+            yield connection
+            return
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield connection
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """On SQLite, refuse to commit a migration that left a row referencing nothing."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration broke {len(broken)} foreign keys: {broken[:3]}")
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -8,7 +8,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from app.config import get_settings
-from app.db import make_engine
+from app.db import check_foreign_keys, make_engine, migration_connection
 from app.models import Base
 
 config = context.config
@@ -35,10 +35,11 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(get_settings().database_url)
-    with engine.connect() as conn:
+    with migration_connection(engine) as conn:  # SQLite: foreign keys off, checked at the end
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
+            check_foreign_keys(conn)
     engine.dispose()
 
 

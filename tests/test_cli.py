@@ -88,8 +88,23 @@ def test_broken_load_leaves_the_database_untouched(database_url, tmp_path):
 
 @pytest.mark.usefixtures("backend")
 def test_migrate(database_url):
+    from alembic.script import ScriptDirectory
+
+    from app.cli import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     result = run("migrate", database_url=database_url)
-    assert (result.returncode, result.stdout) == (0, "schema at head\n")
+    assert (result.returncode, result.stdout) == (0, f"schema at {head} (head)\n")
+    # An earlier revision moves the schema down to it, and says where it is.
+    result = run("migrate", "--revision", "0005", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, "schema at 0005\n")
+    result = run("migrate", "--revision", "base", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, "schema at base\n")
+    result = run("migrate", "--revision", "9999", database_url=database_url)
+    assert result.returncode == 2 and "9999" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run("migrate", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, f"schema at {head} (head)\n")
 
 
 def test_unreachable_database_is_a_clear_error(tmp_path):
