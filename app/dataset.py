@@ -8,6 +8,7 @@ job, the checks across records `app.checks`'; nothing here touches a database.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
+    StrictBool,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -128,11 +131,13 @@ def _edtf_text(value: object) -> object:
 
 
 def _valid_edtf(value: str) -> str:
+    if value != value.strip():  # as the JSON Schema's pattern refuses it
+        raise ValueError(f"{value!r} has spaces around it")
     try:
         parse_edtf(value)
     except DateError as exc:
         raise ValueError(str(exc)) from None
-    return value.strip()
+    return value
 
 
 # For editors (JSON Schema, see app.yamlschema): the shapes `parse_edtf` reads; it still
@@ -161,10 +166,17 @@ Edtf = Annotated[
 ]
 
 
-def _not_bool(value: object) -> object:
-    # Lax mode would read `lat: true` as 1.0.
+# YAML 1.1, which the loader follows, reads `1e3` (no dot) as text; YAML 1.2 and the
+# JSON Schema read a number, and so does `_number`.
+_EXPONENT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+
+
+def _number(value: object) -> object:
+    # Lax mode would read `lat: true` as 1.0; strict mode refuses `1e3` as a string.
     if isinstance(value, bool):
         raise ValueError("expected a number, not true/false")
+    if isinstance(value, str) and _EXPONENT.fullmatch(value):
+        return float(value)
     return value
 
 
@@ -181,8 +193,9 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_bool), AfterValidator(_finite)]
-Coordinate = Annotated[float, BeforeValidator(_not_bool)]
+# Strict: a quoted "3" is refused, as the JSON Schema refuses it, not read as 3.
+Number = Annotated[float, BeforeValidator(_number), Strict(), AfterValidator(_finite)]
+Coordinate = Annotated[float, BeforeValidator(_number), Strict()]
 
 
 class Record(BaseModel):
@@ -260,7 +273,7 @@ class FigureRecord(Record):
     value: Number | None = None
     low: Number | None = None
     high: Number | None = None
-    approximate: bool = False
+    approximate: StrictBool = False  # `yes`, "off" or 1 are refused, not read as true/false
     unit: ShortLabel | None = None
     source: Slug
     quote: Quote

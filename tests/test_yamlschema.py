@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema_rs
 import pytest
 
-from app.dataset import EventRecord
+from app.dataset import EventRecord, PlaceRecord
 from app.dates import parse_edtf
 from app.reader import event_files
 from app.yamlfile import decode_yaml, parse_yaml_fast
@@ -83,6 +83,45 @@ def test_the_schema_refuses_what_the_records_refuse(field, value):
 
 
 @pytest.mark.parametrize(
+    ("figure", "place"),
+    [
+        ({"value": "3"}, {}),
+        ({"value": " 3 "}, {}),
+        ({"value": 3, "approximate": "yes"}, {}),
+        ({"value": 3, "approximate": "off"}, {}),
+        ({"value": 3, "approximate": 1}, {}),
+        ({}, {"lat": "33.9391", "lon": 67.71}),
+        ({}, {"lat": True, "lon": 67.71}),
+    ],
+)
+def test_a_quoted_number_or_flag_is_refused_as_the_schema_refuses_it(figure, place):
+    # An editor checking the YAML against the schema and `timeline validate` agree: a
+    # string where a number or true/false belongs is a mistake, not read as one.
+    quote = {"source": "s", "quote": "q"}
+    event = {"id": "e", "title": "t", "date": "2015", "type": "killing", "summary": "s"}
+    event["citations"] = [quote]
+    if figure:
+        event["figures"] = [{"metric": "killed", **quote, **figure}]
+        assert not validator("events").is_valid([event])
+        with pytest.raises(ValueError):
+            EventRecord.model_validate(event)
+    if place:
+        located = {"id": "p", "name": "P", "kind": "city", **place}
+        assert not validator("places").is_valid([located])
+        with pytest.raises(ValueError):
+            PlaceRecord.model_validate(located)
+
+
+def test_a_date_with_spaces_around_it_is_refused_as_the_schema_refuses_it():
+    event = {"id": "e", "title": "t", "type": "killing", "summary": "s"}
+    event["citations"] = [{"source": "s", "quote": "q"}]
+    for date in (" 2015", "2015 "):
+        assert not validator("events").is_valid([{**event, "date": date}])
+        with pytest.raises(ValueError, match="spaces around it"):
+            EventRecord.model_validate({**event, "date": date})
+
+
+@pytest.mark.parametrize(
     "date",
     [
         2015,
@@ -113,3 +152,14 @@ def test_the_edtf_pattern_accepts_what_the_loader_reads(date):
         "citations": [{"source": "s", "quote": "q"}],
     }
     assert validator("events").is_valid([event])
+
+
+def test_a_number_in_exponent_form_is_a_number_as_yaml_1_2_reads_it():
+    # `value: 1e3` is text to a YAML 1.1 reader and a number to an editor's YAML 1.2.
+    event = {"id": "e", "title": "t", "date": "2015", "type": "killing", "summary": "s"}
+    event["citations"] = [{"source": "s", "quote": "q"}]
+    event["figures"] = [{"metric": "killed", "value": "1e3", "source": "s", "quote": "q"}]
+    assert EventRecord.model_validate(event).figures[0].value == 1000.0
+    assert validator("events").is_valid(
+        [{**event, "figures": [{**event["figures"][0], "value": 1e3}]}]
+    )
