@@ -22,7 +22,7 @@ from pydantic_core import to_json
 from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
-from app.dates import EARLIEST
+from app.dates import EARLIEST, LATEST
 from app.errors import InvalidParameter, NotFound
 from app.prepared import iso, numbered, placeholders, run
 from app.queries import page_body
@@ -175,8 +175,11 @@ def build_documents(connection: Connection) -> None:
             full = item | {c: values[c] for c in directory.detail_columns}
             full["event_count"] = full.pop("event_count")  # keeps its documented place
             first, last = row[len(columns) + 1], row[len(columns) + 2]
+            key = f"{directory.kind}:{values['id']}"
             if first is not None and iso(first) == iso(EARLIEST):
-                first = _first_known_start(connection, f"{directory.kind}:{values['id']}")
+                first = _known_bound(connection, key, "min(o.date_start)", "o.date_start >")
+            if last is not None and iso(last) == iso(LATEST):
+                last = _known_bound(connection, key, "max(o.date_end)", "o.date_end <")
             full["first_date"] = iso(first) if first is not None else None
             full["last_date"] = iso(last) if last is not None else None
             if directory is PLACES:
@@ -195,16 +198,18 @@ def build_documents(connection: Connection) -> None:
             )
 
 
-def _first_known_start(connection: Connection, key: str) -> Any:
-    """The earliest start of `key`'s events that have one: an event known only to precede
-    a date (an open start, stored from 0001-01-01) has no start to show, as in the year
-    facets; None when every event of `key` is such."""
+def _known_bound(connection: Connection, key: str, bound: str, known: str) -> Any:
+    """The earliest start (or latest end) of `key`'s events that have one: an event known
+    only to precede a date (an open start, stored from 0001-01-01) has no start to show,
+    as in the year facets, nor an open-ended one (`2015/..`, to 9999-12-31) an end; None
+    when every event of `key` is such."""
+    edge = EARLIEST if known.endswith(">") else LATEST
     return connection.execute(
         text(
-            "SELECT min(o.date_start) FROM event_keys k JOIN event_order o ON o.rank = k.rank"
-            " WHERE k.key = :key AND o.date_start > :earliest"
+            f"SELECT {bound} FROM event_keys k JOIN event_order o ON o.rank = k.rank"
+            f" WHERE k.key = :key AND {known} :edge"
         ),
-        {"key": key, "earliest": EARLIEST},
+        {"key": key, "edge": edge},
     ).scalar()
 
 

@@ -56,12 +56,13 @@ def _tl_date(span: Span, side: Literal["start", "end"]) -> dict[str, int]:
 def _tl_dates(span: Span) -> tuple[dict[str, int], dict[str, int] | None]:
     if span.precision == "range":
         first, last = interval_ends(span.edtf)
-        end = _tl_date(last, "end") if last else {"year": span.end.year}
         if first is None:
             # Known only to precede its end: a point in the end's year (its display date
             # says "…–7 July 2017"), neither a slide from the year 1 nor an invented day.
             return {"year": span.end.year}, None
-        return _tl_date(first, "start"), end
+        if last is None:  # open-ended (`2015/..`): a point at its start, not a slide to 9999
+            return _tl_date(first, "start"), None
+        return _tl_date(first, "start"), _tl_date(last, "end")
     start = _tl_date(span, "start")
     end = _tl_date(span, "end")
     # A single day, month or year is one point on the timeline; longer spans get an end.

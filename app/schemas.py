@@ -223,7 +223,10 @@ class ActorDetail(ActorSummary):
         " Events known only to precede a date (an open start) have no start and are left"
         " out; null when no event has one."
     )
-    last_date: dt.date | None = Field(description="End of this actor's latest event.")
+    last_date: dt.date | None = Field(
+        description="End of this actor's latest event."
+        " An open-ended event (`2015/..`) has no end and is left out."
+    )
 
 
 class PlaceSummary(PlaceRef):
@@ -242,7 +245,10 @@ class PlaceDetail(PlaceSummary):
         " Events known only to precede a date (an open start) have no start and are left"
         " out; null when no event has one."
     )
-    last_date: dt.date | None = Field(description="End of the latest event here.")
+    last_date: dt.date | None = Field(
+        description="End of the latest event here."
+        " An open-ended event (`2015/..`) has no end and is left out."
+    )
 
 
 class SourceRef(Schema):
@@ -273,7 +279,10 @@ class SourceDetail(SourceSummary):
         " Events known only to precede a date (an open start) have no start and are left"
         " out; null when no event has one."
     )
-    last_date: dt.date | None = Field(description="End of the latest event it reports.")
+    last_date: dt.date | None = Field(
+        description="End of the latest event it reports."
+        " An open-ended event (`2015/..`) has no end and is left out."
+    )
 
 
 class FacetValue(Schema):

@@ -132,9 +132,9 @@ def test_an_open_start_has_no_start_year_in_the_facets(database_url, tmp_path):
         )
 
 
-def test_first_dates_leave_out_open_starts(database_url, tmp_path):
+def test_first_and_last_dates_leave_out_open_bounds(database_url, tmp_path):
     """An actor's, place's or source's first date is the earliest start an event of it
-    has, not the placeholder day an open start is stored from."""
+    has, not the placeholder day an open start is stored from; its last date likewise."""
     from fastapi.testclient import TestClient
 
     from app.cli import load
@@ -150,6 +150,7 @@ def test_first_dates_leave_out_open_starts(database_url, tmp_path):
     add_events(
         root,
         event(id="2017-before-the-article", date="../2017-07-07", actors=quvvatov),
+        event(id="2016-ongoing", date="2016/..", actors=quvvatov),
         event(
             id="2018-only-before",
             date="../2018",
@@ -165,6 +166,12 @@ def test_first_dates_leave_out_open_starts(database_url, tmp_path):
         known = [e["start"] for e in own if not e["date"].startswith("../")]
         assert detail["event_count"] == len(own) > len(known) > 0
         assert detail["first_date"] == min(known)
+        ends = [e["end"] for e in own if not e["date"].endswith("/..")]
+        assert detail["last_date"] == max(ends) != "9999-12-31"
+        # On a timeline, an open-ended event is a point at its start, not a slide to 9999.
+        slides = client.get("/timelinejs?actor=umarali-quvvatov").json()["events"]
+        (ongoing,) = [s for s in slides if s["unique_id"] == "2016-ongoing"]
+        assert ongoing["start_date"] == {"year": 2016} and "end_date" not in ongoing
         assert client.get("/sources/alpha-2017").json()["first_date"] != "0001-01-01"
         only = client.get("/actors/only-before").json()
         assert (only["event_count"], only["first_date"], only["last_date"]) == (
