@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -49,22 +50,38 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
     with migration_connection(engine) as connection, connection.begin():
         config = alembic_config()
         config.attributes["connection"] = connection
+        # The revisions in order, base first (the history is one line).
         script = ScriptDirectory.from_config(config)
+        order = [r.revision for r in reversed(list(script.walk_revisions()))]
         current = MigrationContext.configure(connection).get_current_revision()
-        target = None if revision == "base" else script.get_revision(revision)
-        earlier = current is not None and (
-            target is None
-            or (
-                target.revision != current
-                and target.revision in {r.revision for r in script.walk_revisions("base", current)}
-            )
-        )
-        if earlier:
-            command.downgrade(config, revision)
-        else:
-            command.upgrade(config, revision)
+        at = _position(order, current, revision)
+        if at < (-1 if current is None else order.index(current)):
+            command.downgrade(config, "base" if at == -1 else order[at])
+        elif at >= 0:
+            command.upgrade(config, order[at])
         check_foreign_keys(connection)
         return MigrationContext.configure(connection).get_current_revision()
+
+
+_REVISION = re.compile(r"(.*?)(?:([+-])([0-9]+))?")
+
+
+def _position(order: list[str], current: str | None, revision: str) -> int:
+    """Where `revision` is in `order` (-1: base), named as Alembic names revisions: an id,
+    `head`, `base`, or steps from one of those or from the current one (`-1`, `head-1`)."""
+    match = _REVISION.fullmatch(revision)
+    assert match is not None  # the pattern matches any text
+    anchor, sign, steps = match.groups()
+    names = {"head": order[-1], "heads": order[-1], "base": None, "": current}
+    start = names.get(anchor, anchor)
+    if start is not None and start not in order:
+        raise ValueError(f"no revision {anchor!r}: they run from base to {order[-1]}")
+    at = (-1 if start is None else order.index(start)) + int(steps or 0) * (
+        -1 if sign == "-" else 1
+    )
+    if not -1 <= at < len(order):
+        raise ValueError(f"{revision!r} is before base or past the last revision, {order[-1]}")
+    return at
 
 
 def load(engine: Engine, dataset: Dataset, *, force: bool = False) -> LoadResult:

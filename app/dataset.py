@@ -8,7 +8,6 @@ job, the checks across records `app.checks`'; nothing here touches a database.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -166,17 +165,10 @@ Edtf = Annotated[
 ]
 
 
-# YAML 1.1, which the loader follows, reads `1e3` (no dot) as text; YAML 1.2 and the
-# JSON Schema read a number, and so does `_number`.
-_EXPONENT = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
-
-
-def _number(value: object) -> object:
-    # Lax mode would read `lat: true` as 1.0; strict mode refuses `1e3` as a string.
+def _not_bool(value: object) -> object:
+    # Lax mode would read `lat: true` as 1.0.
     if isinstance(value, bool):
         raise ValueError("expected a number, not true/false")
-    if isinstance(value, str) and _EXPONENT.fullmatch(value):
-        return float(value)
     return value
 
 
@@ -193,9 +185,10 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-# Strict: a quoted "3" is refused, as the JSON Schema refuses it, not read as 3.
-Number = Annotated[float, BeforeValidator(_number), Strict(), AfterValidator(_finite)]
-Coordinate = Annotated[float, BeforeValidator(_number), Strict()]
+# Strict: a quoted "3" is refused, as the JSON Schema refuses it, not read as 3 (the YAML
+# reader gives numbers and flags as YAML 1.2 does: `app.yamlfile`).
+Number = Annotated[float, BeforeValidator(_not_bool), Strict(), AfterValidator(_finite)]
+Coordinate = Annotated[float, BeforeValidator(_not_bool), Strict()]
 
 
 class Record(BaseModel):

@@ -95,14 +95,18 @@ def page(
     conditions: list[str] = []
     values: dict[str, Any] = {}
     if q is not None and q.strip():
-        keys = typed_keys(q)  # `Badak` finds Badakhshan, keyed badahshan
-        if not keys:
+        key, completed = typed_keys(q)
+        if not key:
             raise InvalidParameter("q", "contains no letters or digits to search for")
-        found = " OR ".join(f"key LIKE :q{i}" for i in range(len(keys)))
+        # Anywhere in a name; completed (`Badak` -> badah, of Badakhshan), where a word
+        # begins: `Dz` completed is j, which most names hold somewhere (Tajikistan).
+        found = ["key LIKE :q"] + [f"' ' || key LIKE :q{i}" for i in range(len(completed))]
         conditions.append(
-            f"t.id IN (SELECT {directory.kind}_id FROM {directory.names} WHERE {found})"
+            f"t.id IN (SELECT {directory.kind}_id FROM {directory.names}"
+            f" WHERE {' OR '.join(found)})"
         )
-        values |= {f"q{i}": f"%{key}%" for i, key in enumerate(keys)}
+        values["q"] = f"%{key}%"
+        values |= {f"q{i}": f"% {whole}%" for i, whole in enumerate(completed)}
     for column, value in equal.items():
         if isinstance(value, tuple):  # any of several (a name several places bear)
             conditions.append(f"t.{column} IN ({placeholders(column, len(value))})")

@@ -160,8 +160,9 @@ def search_words(value: str) -> list[str]:
 
 
 # Endings that may be the first letters of a group the skeleton rewrites (kh -> h,
-# zh -> j, dzh -> j), with the whole group.
-_OPEN_ENDINGS = (("d", "dzh"), ("dz", "dzh"), ("k", "kh"), ("z", "zh"))
+# zh -> j, dzh -> j, ph -> f), with the whole group. Not ou -> u: every word ending in o
+# would also find the words beginning u (`Kho`: human).
+_OPEN_ENDINGS = (("d", "dzh"), ("dz", "dzh"), ("k", "kh"), ("z", "zh"), ("p", "ph"))
 _VOWEL_Y_END = re.compile(r"[aeiou]y$")  # the y of Atovulloyev, dropped before its e
 
 
@@ -186,13 +187,14 @@ def search_terms(value: str) -> list[tuple[str, ...]]:
     return list(terms)
 
 
-def typed_keys(value: str) -> list[str]:
+def typed_keys(value: str) -> tuple[str, list[str]]:
     """`name_key(value)`, and the same with its last word completed as `search_terms`
-    completes a word: what a name typed so far may be the beginning of."""
+    completes a word (what a name typed so far may be the beginning of); ("", []) when
+    nothing is left to search by."""
     key = name_key(value)
     words = fold(value).split()
     if not key or not words:
-        return []
+        return "", []
     head = key.rpartition(" ")[0]
-    (completions,) = search_terms(words[-1]) or [(key.rpartition(" ")[2],)]
-    return list(dict.fromkeys([key, *(f"{head} {last}".strip() for last in completions)]))
+    completions = search_terms(words[-1])[0][1:]
+    return key, [f"{head} {last}".strip() for last in completions]

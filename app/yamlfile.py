@@ -110,6 +110,30 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
         raise YamlProblem(_line(node), "number too long") from None
 
 
+# YAML 1.2, which editors and the JSON Schema follow: true/false are the flags, and a
+# float is a plain decimal with an optional exponent (1e3 included), or .inf/.nan.
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool | str:
+    # YAML 1.1 also reads yes/no/on/off as flags; those stay text, so that `approximate:
+    # yes` is refused as an editor's schema refuses it, and a title "No" stays "No".
+    value = str(node.value)
+    return _BOOLS.get(value, value)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float | str:
+    # YAML 1.1 also reads 7_0.0 and base 60 (1:30.5); those stay text, as for ints.
+    value = str(node.value)
+    if _FLOAT.fullmatch(value):
+        return float(value)
+    if _SPECIAL_FLOAT.fullmatch(value):  # for the field to refuse as not finite
+        return float(value.replace(".", "").lower())
+    return value
+
+
 def _refuse_binary(_loader: yaml.SafeLoader, node: yaml.ScalarNode) -> None:
     # Bytes would pass as text, unchecked (a NUL included); no field holds binary data.
     raise YamlProblem(_line(node), "binary values (!!binary) are not supported")
@@ -125,6 +149,14 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
 for _loader in (_Loader, _FastLoader):
     _loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
     _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+    _loader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+    _loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+    # 1e3 (no dot) is a number in YAML 1.2 and text in YAML 1.1.
+    _loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
     _loader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
     _loader.add_constructor("tag:yaml.org,2002:set", _refuse_set)
 

@@ -36,6 +36,10 @@ def test_actor_search_and_kind(client):
     for typed in ("Rak", "Rakh", "Rakhmonov", "rahm"):
         found = [a["id"] for a in client.get("/actors", params={"q": typed}).json()["items"]]
         assert "emomali-rahmon" in found, typed
+    # A completed group is looked for where a word begins: `Dz` (dzh, keyed j) does not
+    # find every name with a j inside it (Tajikistan, keyed tajikistan).
+    assert client.get("/actors?q=Dz").json()["items"] == []
+    assert client.get("/actors?q=tajik").json()["total"] == 2
 
 
 def test_actor_paging(client):

@@ -103,6 +103,16 @@ def test_migrate(database_url):
     result = run("migrate", "--revision", "9999", database_url=database_url)
     assert result.returncode == 2 and "9999" in result.stderr
     assert "Traceback" not in result.stderr
+    # Steps, as Alembic names them: from the current revision, or from head.
+    result = run("migrate", "--revision", "+2", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, "schema at 0002\n")
+    result = run("migrate", "--revision", "-1", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, "schema at 0001\n")
+    previous = f"{int(head) - 1:04d}"
+    result = run("migrate", "--revision", "head-1", database_url=database_url)
+    assert (result.returncode, result.stdout) == (0, f"schema at {previous}\n")
+    result = run("migrate", "--revision", "+2", database_url=database_url)
+    assert result.returncode == 2 and "past the last revision" in result.stderr
     result = run("migrate", database_url=database_url)
     assert (result.returncode, result.stdout) == (0, f"schema at {head} (head)\n")
 

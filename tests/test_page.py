@@ -379,6 +379,27 @@ def test_a_half_typed_name_waits_for_the_whole_name(
 
 
 @pytest.mark.browser
+def test_a_whole_name_refines_once(server: str, page: Any, problems: Problems) -> None:
+    # A name the suggestions hold refines the list after the pause; leaving the field or
+    # pressing Enter then adds no second history entry and no second load.
+    open_page(page, f"{server}/")
+    place = page.locator("#filters [name=place]")
+    place.press_sequentially("Dushanbe", delay=30)
+    page.wait_for_function("() => location.search === '?place=Dushanbe'", timeout=10_000)
+    page.wait_for_function(READY, timeout=30_000)
+    entries = page.evaluate("history.length")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/events?" in r.url else None)
+    place.blur()
+    page.wait_for_timeout(800)
+    assert (page.evaluate("history.length"), asked) == (entries, [])
+    place.press("Enter")  # asks again (a refresh), in the same history entry
+    page.wait_for_function(READY, timeout=30_000)
+    assert page.evaluate("history.length") == entries
+    assert problems == []
+
+
+@pytest.mark.browser
 def test_screenshots_and_load_time(server: str, browser: Any, problems: Problems) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     total = api_ids(server, [])[1]

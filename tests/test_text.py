@@ -109,6 +109,7 @@ def test_symbols_are_word_breaks_not_words():
         ("Dz", "Dzhurayev"),
         ("Kaz", "Kazhegeldin"),
         ("Quvv", "Kuvvatov"),
+        ("biograp", "biography"),
         ("Badakhshan", "Badakhshan"),
     ],
 )

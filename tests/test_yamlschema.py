@@ -12,7 +12,7 @@ import pytest
 from app.dataset import EventRecord, PlaceRecord
 from app.dates import parse_edtf
 from app.reader import event_files
-from app.yamlfile import decode_yaml, parse_yaml_fast
+from app.yamlfile import decode_yaml, parse_yaml, parse_yaml_fast
 from app.yamlschema import RECORDS, schema_text, yaml_schema
 from tests.test_cli import run
 
@@ -154,12 +154,34 @@ def test_the_edtf_pattern_accepts_what_the_loader_reads(date):
     assert validator("events").is_valid([event])
 
 
-def test_a_number_in_exponent_form_is_a_number_as_yaml_1_2_reads_it():
-    # `value: 1e3` is text to a YAML 1.1 reader and a number to an editor's YAML 1.2.
-    event = {"id": "e", "title": "t", "date": "2015", "type": "killing", "summary": "s"}
-    event["citations"] = [{"source": "s", "quote": "q"}]
-    event["figures"] = [{"metric": "killed", "value": "1e3", "source": "s", "quote": "q"}]
-    assert EventRecord.model_validate(event).figures[0].value == 1000.0
-    assert validator("events").is_valid(
-        [{**event, "figures": [{**event["figures"][0], "value": 1e3}]}]
+@pytest.mark.parametrize(
+    ("written", "refused"),
+    [
+        ("value: 1e3", False),
+        ("value: 1.5E+2", False),
+        ("value: 70", False),
+        ('value: "1e3"', True),
+        ("value: 7_0.0", True),
+        ("value: 1:10", True),
+        ("value: 3, approximate: yes", True),
+        ("value: 3, approximate: on", True),
+        ("value: 3, approximate: true", False),
+        ("value: 3, approximate: False", False),
+    ],
+)
+def test_the_yaml_is_read_as_an_editor_reads_it(written, refused):
+    # Editors and the JSON Schema read YAML 1.2: `yes` is text, `1e3` a number, `7_0.0`
+    # text. `timeline validate` reads the file the same way, so the two agree.
+    text = (
+        "- id: e\n  title: t\n  date: 2015\n  type: killing\n  summary: s\n"
+        "  citations: [{source: s, quote: q}]\n"
+        f"  figures: [{{metric: killed, source: s, quote: q, {written}}}]\n"
     )
+    for parse in (parse_yaml, parse_yaml_fast):
+        (event,) = parse(text)
+        assert validator("events").is_valid([event]) is not refused, written
+        if refused:
+            with pytest.raises(ValueError):
+                EventRecord.model_validate(event)
+        else:
+            EventRecord.model_validate(event)

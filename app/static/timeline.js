@@ -211,7 +211,9 @@
     options = options || {};
     params = canonical(params);
     var url = href(params) + (options.hash || "");
-    if (options.replace) history.replaceState(null, "", url);
+    // The same view again (Enter after the list already refined) adds no history entry.
+    var same = !options.hash && href(params) === href(state.params);
+    if (options.replace || same) history.replaceState(null, "", url);
     else history.pushState(null, "", url);
     state.params = params;
     paramsToForm(params);
@@ -747,7 +749,10 @@
     var t = event.target;
     if (t.tagName === "SELECT" || t.type === "checkbox" || isTypedName(t)) {
       clearTimeout(typingTimer);
-      navigate(formToParams());
+      var next = formToParams();
+      // Leaving a name field that already refined the list changes nothing.
+      if (isTypedName(t) && href(next) === href(state.params)) return;
+      navigate(next);
     }
   });
 
