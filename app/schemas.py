@@ -217,15 +217,21 @@ class ActorSummary(ActorRef):
     event_count: int = Field(description="Events this actor takes part in.", examples=[2])
 
 
+# What the first and last dates of an actor, place or source leave out (the day an open
+# bound is stored as is not a date of the event).
+_NO_OPEN_START = (
+    " Events known only to precede a date (an open start) have no start and are left out;"
+    " null when no event has one."
+)
+_NO_OPEN_END = " An open-ended event (`2015/..`) has no end and is left out."
+
+
 class ActorDetail(ActorSummary):
     first_date: dt.date | None = Field(
-        description="Start of this actor's earliest event."
-        " Events known only to precede a date (an open start) have no start and are left"
-        " out; null when no event has one."
+        description="Start of this actor's earliest event." + _NO_OPEN_START
     )
     last_date: dt.date | None = Field(
-        description="End of this actor's latest event."
-        " An open-ended event (`2015/..`) has no end and is left out."
+        description="End of this actor's latest event." + _NO_OPEN_END
     )
 
 
@@ -241,14 +247,9 @@ class PlaceDetail(PlaceSummary):
     parents: list[PlaceRef] = Field(description="The containing places, outermost first.")
     children: list[PlaceRef] = Field(description="Places directly inside this one.")
     first_date: dt.date | None = Field(
-        description="Start of the earliest event here."
-        " Events known only to precede a date (an open start) have no start and are left"
-        " out; null when no event has one."
+        description="Start of the earliest event here." + _NO_OPEN_START
     )
-    last_date: dt.date | None = Field(
-        description="End of the latest event here."
-        " An open-ended event (`2015/..`) has no end and is left out."
-    )
+    last_date: dt.date | None = Field(description="End of the latest event here." + _NO_OPEN_END)
 
 
 class SourceRef(Schema):
@@ -275,13 +276,10 @@ class SourceDetail(SourceSummary):
         description="Name of the plain-text snapshot used to verify quotes."
     )
     first_date: dt.date | None = Field(
-        description="Start of the earliest event it reports."
-        " Events known only to precede a date (an open start) have no start and are left"
-        " out; null when no event has one."
+        description="Start of the earliest event it reports." + _NO_OPEN_START
     )
     last_date: dt.date | None = Field(
-        description="End of the latest event it reports."
-        " An open-ended event (`2015/..`) has no end and is left out."
+        description="End of the latest event it reports." + _NO_OPEN_END
     )
 
 
