@@ -14,9 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from app.cli import load
+from app.config import Settings
 from app.db import make_engine
+from app.main import create_app
 from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA
 from tests.factories import copy_fixture
@@ -205,11 +209,46 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
     assert most == threads
 
 
-def test_no_route_reads_the_database_on_the_event_loop():
+def test_a_read_waiting_on_a_lock_holds_up_no_other_request(loaded_url, backend):
     # A statement may wait on another's lock (PostgreSQL, during a migration or a manual
-    # ALTER): on the event loop it would stop every request, including the one holding the
-    # lock, whose transaction ends on that loop, and the server would hang. Routes that
-    # take a session run in worker threads.
+    # ALTER): on the event loop it would stop every request, the one holding the lock
+    # included, whose transaction ends on that loop, and the server would hang. SQLite's
+    # readers never wait (WAL), so its lookups may run on the loop.
+    settings = Settings(database_url=loaded_url, response_cache_mb=0)
+    with TestClient(create_app(settings)) as client:
+        actor = client.get("/actors?limit=1").json()["items"][0]["id"]
+        engine = make_engine(loaded_url)
+        locker = engine.connect()
+        if backend == "postgresql":
+            locker.execute(text("LOCK TABLE actors IN ACCESS EXCLUSIVE MODE"))
+        else:
+            locker.exec_driver_sql("UPDATE actors SET name = name")  # the write lock
+        answers: dict[str, int] = {}
+
+        def ask(name: str, path: str) -> threading.Thread:
+            thread = threading.Thread(
+                target=lambda: answers.update({name: client.get(path).status_code}), daemon=True
+            )
+            thread.start()
+            return thread
+
+        try:
+            waiting = ask("actor", f"/actors/{actor}")
+            time.sleep(0.3)  # the actor's request is waiting on the lock (PostgreSQL)
+            ask("events", "/events?limit=1").join(timeout=5)
+            answered_meanwhile = dict(answers)
+        finally:
+            locker.rollback()
+            locker.close()
+            engine.dispose()
+        waiting.join(timeout=30)
+    assert answered_meanwhile.get("events") == 200
+    assert answers == {"events": 200, "actor": 200}
+
+
+def test_routes_on_the_event_loop_read_through_lookup():
+    # The routes the test above cannot reach one by one: an `async` route that takes a
+    # session must read through `lookup`, which keeps PostgreSQL's reads off the loop.
     from fastapi.dependencies.models import Dependant
     from fastapi.routing import APIRoute
 
@@ -226,5 +265,7 @@ def test_no_route_reads_the_database_on_the_event_loop():
         for route in module.router.routes
         if isinstance(route, APIRoute) and uses_session(route.dependant)
     ]
-    assert {r.path for r in routes} >= {"/events", "/actors", "/places/{place_id}", "/sources"}
-    assert [r.path for r in routes if inspect.iscoroutinefunction(r.endpoint)] == []
+    on_loop = [r for r in routes if inspect.iscoroutinefunction(r.endpoint)]
+    assert {r.path for r in on_loop} >= {"/events/{event_id}", "/actors", "/places/{place_id}"}
+    assert [r.path for r in on_loop if "await lookup(" not in inspect.getsource(r.endpoint)] == []
+    assert {r.path for r in routes if r not in on_loop} >= {"/events", "/facets", "/timelinejs"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +17,7 @@ from app.api.deps import (
     JSONBody,
     JSONText,
     Limit,
+    lookup,
     not_found,
 )
 from app.api.events import event_page
@@ -28,7 +30,7 @@ NOT_FOUND = not_found("No actor has this id.")
 
 
 @router.get("/actors", response_model=Page[ActorSummary], response_class=JSONBody)
-def list_actors(
+async def list_actors(
     session: CachedSession,
     q: Annotated[
         str | None,
@@ -47,17 +49,17 @@ def list_actors(
     cursor: Cursor = None,
 ) -> Response:
     """Actors by name, with their aliases and how many events they take part in."""
-    return JSONText(
-        directory.page(session, ACTORS, q=q, equal={"kind": kind}, limit=limit, cursor=cursor)
-    )
+    equal = {"kind": kind}
+    page = partial(directory.page, session, ACTORS, q=q, equal=equal, limit=limit, cursor=cursor)
+    return JSONText(await lookup(session, page, scans=q is not None))
 
 
 @router.get(
     "/actors/{actor_id}", response_model=ActorDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_actor(actor_id: ActorId, session: CachedSession) -> Response:
+async def get_actor(actor_id: ActorId, session: CachedSession) -> Response:
     """One actor: aliases, event count and the dates of its first and last events."""
-    return JSONText(directory.detail(session, ACTORS, actor_id))
+    return JSONText(await lookup(session, partial(directory.detail, session, ACTORS, actor_id)))
 
 
 @router.get(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.dataset import EventType
 from app.dates import DateError, parse_partial
@@ -24,6 +25,7 @@ MAX_VALUES = 50  # per repeatable parameter; more is a scraper bug, not a query
 # blank value is allowed: it means the parameter is absent (app.params).
 PARTIAL_DATE = {"pattern": r"^([0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?$"}
 CURSOR = {"pattern": r"^[A-Za-z0-9_-]*$"}
+T = TypeVar("T")
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -64,6 +66,18 @@ async def get_cached_session(request: Request, session: SessionDep) -> Session:
 
 
 CachedSession = Annotated[Session, Depends(get_cached_session)]
+
+
+async def lookup(session: Session, read: Callable[[], T], *, scans: bool = False) -> T:
+    """`read()`: what the load stored, found by key (an event, actor, place or source in
+    full, a page of a directory). On SQLite it runs on the event loop, which costs less
+    than the trip through the thread pool, and is safe there: its readers never wait (WAL).
+    On PostgreSQL a statement may wait on a lock (a migration's ALTER), and on the loop it
+    would stop every request, the one holding the lock included, whose transaction ends
+    on that loop; so there, and for a read that `scans` many rows, the thread pool."""
+    if not scans and session.get_bind().dialect.name == "sqlite":
+        return read()
+    return await run_in_threadpool(read)
 
 
 def not_found(description: str) -> dict[int | str, dict[str, Any]]:

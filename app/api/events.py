@@ -6,11 +6,21 @@ stored them; `response_model` declares their shape for the docs and generated cl
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Response
 
-from app.api.deps import CachedSession, Cursor, EventId, FiltersDep, JSONBody, JSONText, Limit
+from app.api.deps import (
+    CachedSession,
+    Cursor,
+    EventId,
+    FiltersDep,
+    JSONBody,
+    JSONText,
+    Limit,
+    lookup,
+)
 from app.planner import EventFilters, count_matches, plan_events
 from app.queries import counted_first_page, event_detail, page_body, page_documents
 from app.schemas import ErrorResponse, EventDetail, EventSummary, Page
@@ -52,7 +62,7 @@ def list_events(
 @router.get(
     "/events/{event_id}", response_model=EventDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_event(event_id: EventId, session: CachedSession) -> JSONBody:
+async def get_event(event_id: EventId, session: CachedSession) -> JSONBody:
     """One event with its actors and roles, places (with parents), citations with their
     verbatim quotes, each source's figures, and related events."""
-    return JSONBody(event_detail(session, event_id))
+    return JSONBody(await lookup(session, partial(event_detail, session, event_id)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -16,6 +17,7 @@ from app.api.deps import (
     JSONText,
     Limit,
     PlaceId,
+    lookup,
     not_found,
 )
 from app.api.events import event_page
@@ -29,7 +31,7 @@ NOT_FOUND = not_found("No place has this id.")
 
 
 @router.get("/places", response_model=Page[PlaceSummary], response_class=JSONBody)
-def list_places(
+async def list_places(
     session: CachedSession,
     q: Annotated[
         str | None,
@@ -53,17 +55,21 @@ def list_places(
     cursor: Cursor = None,
 ) -> Response:
     """Places by name; `event_count` includes events anywhere inside a place."""
-    parents = None if parent is None else resolve_place_ids(session, (parent,), "parent")
-    equal = {"kind": kind, "parent_id": parents}
-    return JSONText(directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor))
+
+    def page() -> bytes:
+        parents = None if parent is None else resolve_place_ids(session, (parent,), "parent")
+        equal = {"kind": kind, "parent_id": parents}
+        return directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor)
+
+    return JSONText(await lookup(session, page, scans=q is not None))
 
 
 @router.get(
     "/places/{place_id}", response_model=PlaceDetail, response_class=JSONBody, responses=NOT_FOUND
 )
-def get_place(place_id: PlaceId, session: CachedSession) -> Response:
+async def get_place(place_id: PlaceId, session: CachedSession) -> Response:
     """One place with its parent chain, the places directly inside it, and event dates."""
-    return JSONText(directory.detail(session, PLACES, place_id))
+    return JSONText(await lookup(session, partial(directory.detail, session, PLACES, place_id)))
 
 
 @router.get(

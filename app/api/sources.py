@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from fastapi import APIRouter, Response
 
@@ -15,6 +16,7 @@ from app.api.deps import (
     JSONText,
     Limit,
     SourceId,
+    lookup,
     not_found,
 )
 from app.api.events import event_page
@@ -26,9 +28,10 @@ NOT_FOUND = not_found("No source has this id.")
 
 
 @router.get("/sources", response_model=Page[SourceSummary], response_class=JSONBody)
-def list_sources(session: CachedSession) -> Response:
+async def list_sources(session: CachedSession) -> Response:
     """Every source, oldest first, with how many events cite it."""
-    return JSONText(directory.page(session, SOURCES, q=None, equal={}, limit=None, cursor=None))
+    page = partial(directory.page, session, SOURCES, q=None, equal={}, limit=None, cursor=None)
+    return JSONText(await lookup(session, page))
 
 
 @router.get(
@@ -37,9 +40,9 @@ def list_sources(session: CachedSession) -> Response:
     response_class=JSONBody,
     responses=NOT_FOUND,
 )
-def get_source(source_id: SourceId, session: CachedSession) -> Response:
+async def get_source(source_id: SourceId, session: CachedSession) -> Response:
     """One source: how its date is known, its archive snapshot, and what it covers."""
-    return JSONText(directory.detail(session, SOURCES, source_id))
+    return JSONText(await lookup(session, partial(directory.detail, session, SOURCES, source_id)))
 
 
 @router.get(
