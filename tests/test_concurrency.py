@@ -14,13 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app.cli import load
-from app.config import Settings
 from app.db import make_engine
-from app.main import create_app
 from app.reader import read_dataset
 from tests.conftest import FIXTURE_DATA
 from tests.factories import copy_fixture
@@ -209,40 +206,65 @@ def test_a_worker_runs_as_many_requests_at_once_as_its_threads_setting(
     assert most == threads
 
 
-def test_a_read_waiting_on_a_lock_holds_up_no_other_request(loaded_url, backend):
+def test_a_read_waiting_on_a_lock_holds_up_no_other_request(loaded_url, backend, tmp_path):
     # A statement may wait on another's lock (PostgreSQL, during a migration or a manual
     # ALTER): on the event loop it would stop every request, the one holding the lock
     # included, whose transaction ends on that loop, and the server would hang. SQLite's
-    # readers never wait (WAL), so its lookups may run on the loop.
-    settings = Settings(database_url=loaded_url, response_cache_mb=0)
-    with TestClient(create_app(settings)) as client:
-        actor = client.get("/actors?limit=1").json()["items"][0]["id"]
-        engine = make_engine(loaded_url)
-        locker = engine.connect()
-        if backend == "postgresql":
-            locker.execute(text("LOCK TABLE actors IN ACCESS EXCLUSIVE MODE"))
-        else:
-            locker.exec_driver_sql("UPDATE actors SET name = name")  # the write lock
-        answers: dict[str, int] = {}
+    # readers do not wait on a writer (WAL), so its lookups may run on the loop.
+    port = free_port()
+    env = {**os.environ, "TIMELINE_DATABASE_URL": loaded_url, "TIMELINE_RESPONSE_CACHE_MB": "0"}
+    log = (tmp_path / "server.log").open("w")
+    command = [sys.executable, "-m", "uvicorn", "app.main:app", "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    engine = make_engine(loaded_url)
+    locker = engine.connect()
+    answers: dict[str, int] = {}
+    try:
+        with httpx.Client(base_url=base, timeout=5) as client:
+            for _ in range(100):
+                try:
+                    actor = client.get("/actors?limit=1").json()["items"][0]["id"]
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            if backend == "postgresql":
+                locker.execute(text("LOCK TABLE actors IN ACCESS EXCLUSIVE MODE"))
+            else:
+                locker.exec_driver_sql("UPDATE actors SET name = name")  # the write lock
 
-        def ask(name: str, path: str) -> threading.Thread:
-            thread = threading.Thread(
-                target=lambda: answers.update({name: client.get(path).status_code}), daemon=True
-            )
-            thread.start()
-            return thread
+            def ask_actor() -> None:
+                with httpx.Client(timeout=30) as own:
+                    answers["actor"] = own.get(f"{base}/actors/{actor}").status_code
 
-        try:
-            waiting = ask("actor", f"/actors/{actor}")
-            time.sleep(0.3)  # the actor's request is waiting on the lock (PostgreSQL)
-            ask("events", "/events?limit=1").join(timeout=5)
-            answered_meanwhile = dict(answers)
-        finally:
+            waiting = threading.Thread(target=ask_actor, daemon=True)
+            waiting.start()
+            if backend == "postgresql":  # until the actor's read is waiting on the lock
+                with engine.connect() as watcher:
+                    for _ in range(100):
+                        waits = watcher.execute(
+                            text(
+                                "SELECT count(*) FROM pg_stat_activity"
+                                " WHERE wait_event_type = 'Lock' AND query LIKE '%actors%'"
+                            )
+                        ).scalar()
+                        if waits:
+                            break
+                        watcher.rollback()  # the activity view is read once a transaction
+                        time.sleep(0.05)
+                    assert waits, "the actor's read never waited on the lock"
+            try:
+                answers["events"] = client.get("/events?limit=1").status_code
+            except httpx.TimeoutException:
+                answers["events"] = 0  # held up behind the waiting read
             locker.rollback()
-            locker.close()
-            engine.dispose()
-        waiting.join(timeout=30)
-    assert answered_meanwhile.get("events") == 200
+            waiting.join(timeout=30)
+    finally:
+        locker.close()
+        engine.dispose()
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
     assert answers == {"events": 200, "actor": 200}
 
 

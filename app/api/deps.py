@@ -71,7 +71,8 @@ CachedSession = Annotated[Session, Depends(get_cached_session)]
 async def lookup(session: Session, read: Callable[[], T], *, scans: bool = False) -> T:
     """`read()`: what the load stored, found by key (an event, actor, place or source in
     full, a page of a directory). On SQLite it runs on the event loop, which costs less
-    than the trip through the thread pool, and is safe there: its readers never wait (WAL).
+    than the trip through the thread pool, and is safe there: its readers do not wait on a
+    writer (WAL; only recovering the log after a crashed writer makes one wait).
     On PostgreSQL a statement may wait on a lock (a migration's ALTER), and on the loop it
     would stop every request, the one holding the lock included, whose transaction ends
     on that loop; so there, and for a read that `scans` many rows, the thread pool."""

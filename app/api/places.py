@@ -61,7 +61,8 @@ async def list_places(
         equal = {"kind": kind, "parent_id": parents}
         return directory.page(session, PLACES, q=q, equal=equal, limit=limit, cursor=cursor)
 
-    return JSONText(await lookup(session, page, scans=q is not None))
+    # A parent named by a word, or by nothing known, is looked for among every name.
+    return JSONText(await lookup(session, page, scans=q is not None or parent is not None))
 
 
 @router.get(
