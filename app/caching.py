@@ -177,15 +177,28 @@ def accepts_gzip(headers: Headers) -> bool:
 
 class Compression(GZipMiddleware):
     """Starlette's gzip, told what the client accepts as `accepts_gzip` reads it: on its
-    own it compresses whenever the header holds the word gzip, `gzip;q=0` included."""
+    own it compresses whenever the header holds the word gzip, `gzip;q=0` included. An
+    answer to a client that takes no gzip passes straight through, only saying that it
+    would have varied (`Vary: Accept-Encoding`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
-            if accepts_gzip(Headers(scope=scope)):
-                headers.append((b"accept-encoding", b"gzip"))
-            scope = {**scope, "headers": headers}
-        await super().__call__(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if not accepts_gzip(Headers(scope=scope)):
+
+            async def send_varying(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    if "accept-encoding" not in headers.get("vary", "").lower():
+                        headers.add_vary_header("Accept-Encoding")
+                await send(message)
+
+            await self.app(scope, receive, send_varying)
+            return
+        headers = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+        headers.append((b"accept-encoding", b"gzip"))
+        await super().__call__({**scope, "headers": headers}, receive, send)
 
 
 def _read(scope: Scope) -> object:

@@ -20,9 +20,9 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
 
 from app.dates import EARLIEST, LATEST
+from app.db import ReadSession
 from app.errors import InvalidParameter, NotFound
 from app.prepared import iso, numbered, placeholders, run
 from app.queries import page_body
@@ -82,7 +82,7 @@ _REF = ("id", "name", "kind", "lat", "lon")  # a place as a parent or child of a
 
 
 def page(
-    session: Session,
+    session: ReadSession,
     directory: Directory,
     *,
     q: str | None,
@@ -137,7 +137,7 @@ def page(
     return page_body([row[0] for row in rows], total, True, next_cursor)
 
 
-def detail(session: Session, directory: Directory, entity_id: str) -> bytes:
+def detail(session: ReadSession, directory: Directory, entity_id: str) -> bytes:
     """One entity in full as JSON: aliases, event count, first and last event dates (and
     for a place, its parents and children)."""
     rows = run(session, f"SELECT detail FROM {directory.table} WHERE id = :id", id=entity_id)
@@ -146,7 +146,7 @@ def detail(session: Session, directory: Directory, entity_id: str) -> bytes:
     return str(rows[0][0]).encode()
 
 
-def exists(session: Session, directory: Directory, entity_id: str) -> None:
+def exists(session: ReadSession, directory: Directory, entity_id: str) -> None:
     """`NotFound` unless `entity_id` is one of `directory`'s."""
     if not run(session, f"SELECT 1 FROM {directory.table} WHERE id = :id", id=entity_id):
         raise NotFound(directory.kind, entity_id)

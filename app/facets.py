@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, insert, text
-from sqlalchemy.orm import Session
 
+from app.db import ReadSession
 from app.models import EventFacets, FacetTotal
 from app.planner import Plan, matching_sql
 from app.prepared import run
@@ -122,7 +122,7 @@ class _Index:
 _indexes: dict[str, _Index] = {}  # by dataset hash: read once per process and dataset
 
 
-def _index(session: Session, dataset_hash: str) -> _Index:
+def _index(session: ReadSession, dataset_hash: str) -> _Index:
     found = _indexes.get(dataset_hash)
     if found is None:
         keys = sorted(str(key) for (key,) in run(session, _KEYS))
@@ -137,7 +137,7 @@ def _index(session: Session, dataset_hash: str) -> _Index:
     return found
 
 
-def facet_counts(session: Session, plan: Plan, size: int) -> dict[str, Any]:
+def facet_counts(session: ReadSession, plan: Plan, size: int) -> dict[str, Any]:
     """Total and per-facet counts as (value, label, count); the actor, place and source
     facets keep the top `size`. A place counts the events anywhere inside it."""
     meta = run(session, "SELECT dataset_hash, facet_bucket, event_count FROM dataset_meta")
@@ -198,7 +198,7 @@ def _least(counts: Counts, size: int) -> int:
 
 
 def _window_counts(
-    session: Session, plan: Plan, index: _Index, bucket: int, last: int
+    session: ReadSession, plan: Plan, index: _Index, bucket: int, last: int
 ) -> tuple[Counts, int]:
     """The facet values of every event in a date window (no other filter): those
     starting by its end (`high`), less those starting before its start (within) or
@@ -257,7 +257,7 @@ def _window_counts(
     return counts, max(high - min(low - 1, last) - ended, 0)
 
 
-def _labels(session: Session, kept: dict[str, list[str]]) -> dict[tuple[str, str], str]:
+def _labels(session: ReadSession, kept: dict[str, list[str]]) -> dict[tuple[str, str], str]:
     """The names of the actors, places and sources kept, in one statement."""
     values: dict[str, str] = {}
     names: dict[str, str] = {}

@@ -18,7 +18,7 @@ from app import __version__
 from app.api import actors, events, feeds, meta, page, places, sources, versions
 from app.caching import CacheMiddleware, Compression, ResponseCache
 from app.config import Settings, get_settings
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, read_sessions
 from app.errors import document_errors, install_error_handlers
 from app.loader import current_hash
 from app.openapi import finish as finish_openapi
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_sessionmaker(engine)
+    app.state.sessions = read_sessions(engine)
     install_error_handlers(app)
 
     def openapi() -> dict[str, Any]:

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import difflib
 
-from sqlalchemy.orm import Session
-
+from app.db import ReadSession
 from app.errors import InvalidParameter
 from app.prepared import numbered, placeholders, run
 from app.text import name_key
 
 
-def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, ...]:
+def resolve_actor_ids(session: ReadSession, values: tuple[str, ...]) -> tuple[str, ...]:
     """Actor ids a client's values name: id, name or any alias, in any spelling.
 
     A value equal to a whole name matches only that; otherwise names containing it as
@@ -25,7 +24,7 @@ def resolve_actor_ids(session: Session, values: tuple[str, ...]) -> tuple[str, .
 
 
 def resolve_place_ids(
-    session: Session, values: tuple[str, ...], parameter: str = "place"
+    session: ReadSession, values: tuple[str, ...], parameter: str = "place"
 ) -> tuple[str, ...]:
     """Place ids a client's values of `parameter` name, by id, name or alias (everything
     inside is matched by the place's key)."""
@@ -33,7 +32,7 @@ def resolve_place_ids(
 
 
 def _resolve(
-    session: Session, parameter: str, noun: str, table: str, owner: str, values: tuple[str, ...]
+    session: ReadSession, parameter: str, noun: str, table: str, owner: str, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for value in values:
@@ -60,7 +59,7 @@ def _resolve(
 
 
 def known_keys(
-    session: Session, parameter: str, prefix: str, values: tuple[str, ...]
+    session: ReadSession, parameter: str, prefix: str, values: tuple[str, ...]
 ) -> tuple[str, ...]:
     """Keys for values that must exist as they are (roles, tags, source ids)."""
     keys = tuple(f"{prefix}{value.strip()}" for value in values)

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy.orm import Session
-
 from app.dates import SPAN_CLASS_DAYS
+from app.db import ReadSession
 from app.errors import InvalidParameter
 from app.names import known_keys, resolve_actor_ids, resolve_place_ids
 from app.prepared import numbered, placeholders, run
@@ -104,7 +103,7 @@ class Plan:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
-def _scalar(session: Session, sql: str, default: int, **values: Any) -> int:
+def _scalar(session: ReadSession, sql: str, default: int, **values: Any) -> int:
     rows = run(session, sql, **values)
     return int(rows[0][0]) if rows and rows[0][0] is not None else default
 
@@ -113,12 +112,12 @@ def _scalar(session: Session, sql: str, default: int, **values: Any) -> int:
 
 
 def plan_events(
-    session: Session, filters: EventFilters, thresholds: Thresholds | None = None
+    session: ReadSession, filters: EventFilters, thresholds: Thresholds | None = None
 ) -> Plan:
     """The plan for `filters`: names resolved (422 for one matching nothing), keys
     chosen, window turned into rank bounds."""
     thresholds = thresholds or Thresholds()
-    dialect = session.get_bind().dialect.name
+    dialect = session.dialect.name
     groups: list[tuple[str, ...]] = []
     if filters.actors:
         actor_ids = resolve_actor_ids(session, filters.actors)
@@ -191,7 +190,7 @@ def plan_events(
     )
 
 
-def _match_query(session: Session, words: tuple[tuple[str, ...], ...], most: int) -> str | None:
+def _match_query(session: ReadSession, words: tuple[tuple[str, ...], ...], most: int) -> str | None:
     """The full-text query for events holding every word (SQLite), each as the `most`
     words its keys begin or as prefixes (see `Thresholds.terms_per_word`); None when a
     word begins no indexed word, so that nothing matches."""
@@ -218,12 +217,12 @@ def _match_query(session: Session, words: tuple[tuple[str, ...], ...], most: int
 
 
 def _counts_and_bounds(
-    session: Session, keys: set[str], filters: EventFilters
+    session: ReadSession, keys: set[str], filters: EventFilters
 ) -> tuple[dict[str, int], dict[str, int | None]]:
     """How many events have each of `keys` (0 if none), with every event's count under
     `*`; and the window's rank bounds (`_window_lookups`). One round trip for the plan."""
     wanted = tuple(sorted(keys | {"*"}))
-    lookups, days = _window_lookups(filters, session.get_bind().dialect.name)
+    lookups, days = _window_lookups(filters, session.dialect.name)
     window = "".join(f" UNION ALL SELECT '{name}', ({sql})" for name, sql in lookups.items())
     rows = run(
         session,
@@ -533,7 +532,7 @@ def page_sql(plan: Plan, after: int | None) -> tuple[str, dict[str, Any]]:
     return arms + order, values
 
 
-def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
+def count_matches(session: ReadSession, plan: Plan) -> tuple[int, bool]:
     """How many events match (up to the count limit), and whether that is exact."""
     if plan.strategy == "nothing":
         return 0, True
@@ -547,7 +546,7 @@ def count_matches(session: Session, plan: Plan) -> tuple[int, bool]:
     return min(total, limit), total <= limit
 
 
-def _positional_count(session: Session, plan: Plan) -> int:
+def _positional_count(session: ReadSession, plan: Plan) -> int:
     """One key's events (or several keys' no event shares) in an overlap window (or up to a
     date), exactly, in lookups.
 
@@ -586,13 +585,13 @@ def _positional_count(session: Session, plan: Plan) -> int:
     return total
 
 
-def _count_upto(session: Session, sql: str, values: dict[str, Any], cap: int) -> int:
+def _count_upto(session: ReadSession, sql: str, values: dict[str, Any], cap: int) -> int:
     """How many rows `sql` selects, counting no further than `cap`."""
     return _scalar(session, f"SELECT count(*) FROM ({sql} LIMIT :cap) AS m", 0, **values, cap=cap)
 
 
 def _text_matches(
-    session: Session, plan: Plan, words: tuple[tuple[str, ...], ...], cap: int
+    session: ReadSession, plan: Plan, words: tuple[tuple[str, ...], ...], cap: int
 ) -> int:
     """How many events (up to `cap`) contain every word and meet the window."""
     return _count_upto(
@@ -626,7 +625,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[date, date, str]:
     return position
 
 
-def cursor_rank(session: Session, cursor: str, sort: Sort) -> int:
+def cursor_rank(session: ReadSession, cursor: str, sort: Sort) -> int:
     """The rank a page after `cursor` starts beyond; a cursor outlives a reload, since it
     names a position in date order, not a rank."""
     start, end, event_id = decode_cursor(cursor, sort)

@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.db import ReadSession
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,16 @@ def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
 _statements: dict[tuple[str, Hashable], Prepared] = {}
 
 
-def statement(session: Session, key: Hashable, build: Callable[[], ClauseElement]) -> Prepared:
+def statement(session: ReadSession, key: Hashable, build: Callable[[], ClauseElement]) -> Prepared:
     """The statement `build()` makes, compiled once per dialect and `key`."""
-    dialect = session.get_bind().dialect
+    dialect = session.dialect
     compiled = _statements.get((dialect.name, key))
     if compiled is None:
         compiled = _statements[(dialect.name, key)] = prepare(build(), dialect)
     return compiled
 
 
-def fetch(session: Session, prepared: Prepared, **values: Any) -> list[tuple[Any, ...]]:
+def fetch(session: ReadSession, prepared: Prepared, **values: Any) -> list[tuple[Any, ...]]:
     """All rows of `prepared` with `values` filled in, in the session's transaction.
 
     Rows hold the driver's own values: SQLite gives dates as ISO strings and booleans as
@@ -99,7 +100,7 @@ def iso(value: date | str) -> str:
     return value if isinstance(value, str) else value.isoformat()
 
 
-def run(session: Session, sql: str, **values: Any) -> list[tuple[Any, ...]]:
+def run(session: ReadSession, sql: str, **values: Any) -> list[tuple[Any, ...]]:
     """Rows of a SQL text, compiled once per dialect and text, in the session's snapshot."""
     return fetch(session, statement(session, ("sql", sql), lambda: text(sql)), **values)
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic_core import from_json
-from sqlalchemy.orm import Session
 
+from app.db import ReadSession
 from app.errors import NotFound
 from app.planner import Plan, cursor_rank, encode_cursor, page_sql
 from app.prepared import iso, run
@@ -25,7 +25,7 @@ def _row(r: tuple[Any, ...]) -> Row:
     return int(r[0]), iso(r[1]), iso(r[2]), str(r[3]), str(r[4])
 
 
-def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Row]:
+def _docs(session: ReadSession, plan: Plan, size: int, after: int | None) -> list[Row]:
     """(rank, start, end, id, document) of the first `size` matching events after
     `after`, in the plan's order: the page's ranks and their documents in one statement."""
     if plan.strategy == "nothing" or size <= 0:
@@ -42,7 +42,7 @@ def _docs(session: Session, plan: Plan, size: int, after: int | None) -> list[Ro
     return [_row(r) for r in rows]
 
 
-def _docs_at(session: Session, ranks: list[int]) -> list[Row]:
+def _docs_at(session: ReadSession, ranks: list[int]) -> list[Row]:
     """The same rows for the events at `ranks`, in that order."""
     if not ranks:
         return []
@@ -57,7 +57,7 @@ def _docs_at(session: Session, ranks: list[int]) -> list[Row]:
 
 
 def page_documents(
-    session: Session, plan: Plan, limit: int, cursor: str | None
+    session: ReadSession, plan: Plan, limit: int, cursor: str | None
 ) -> tuple[list[str], str | None]:
     """One page of event documents (JSON text) after `cursor`, and the next cursor."""
     after = cursor_rank(session, cursor, plan.sort) if cursor else None
@@ -65,7 +65,7 @@ def page_documents(
 
 
 def counted_first_page(
-    session: Session, plan: Plan, limit: int
+    session: ReadSession, plan: Plan, limit: int
 ) -> tuple[list[str], str | None, int, bool]:
     """The first page, its next cursor and the total (up to the count limit for words)
     from one walk: the first matching ranks up to that limit, in order. Finding the
@@ -95,7 +95,7 @@ def page_body(docs: list[str], total: int, exact: bool, next_cursor: str | None)
 
 
 def iter_summaries(
-    session: Session, plan: Plan, limit: int | None, batch: int = 1000
+    session: ReadSession, plan: Plan, limit: int | None, batch: int = 1000
 ) -> Iterator[EventSummary]:
     """Every matching event's summary (up to `limit`), read a batch at a time: the feeds
     derive from the same documents the lists send."""
@@ -151,10 +151,10 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def event_detail(session: Session, event_id: str) -> EventDetail:
+def event_detail(session: ReadSession, event_id: str) -> EventDetail:
     """One event in full: its document, places with their parents, citations with their
     sources, figures, related events and notes."""
-    dialect = session.get_bind().dialect.name
+    dialect = session.dialect.name
     rows = run(session, _DETAIL.format(**_JSON.get(dialect, _JSON["postgresql"])), id=event_id)
     if not rows:
         raise NotFound("event", event_id)
@@ -203,7 +203,7 @@ def event_detail(session: Session, event_id: str) -> EventDetail:
     return detail  # type: ignore[no-any-return]
 
 
-def places_inside(session: Session, place_ids: Sequence[str]) -> set[str]:
+def places_inside(session: ReadSession, place_ids: Sequence[str]) -> set[str]:
     """The places and every place inside them (Tajikistan -> its regions -> its cities)."""
     if not place_ids:
         return set()

@@ -14,7 +14,6 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, and_, func, insert, or_, select, text
-from sqlalchemy.orm import Session
 
 from app import models
 from app.errors import InvalidParameter
@@ -114,10 +113,8 @@ def record_version(connection: Connection, dataset_hash: str, event_count: int) 
 
 # --- reading ------------------------------------------------------------------------------
 
-Reader = Session | Connection
 
-
-def current_version(reader: Reader) -> int:
+def current_version(reader: Connection) -> int:
     """The latest version, or 0 when nothing has been loaded yet."""
     return int(reader.scalar(select(func.max(models.Version.version))) or 0)
 
@@ -133,7 +130,7 @@ class VersionRow(NamedTuple):
 
 
 def list_versions(
-    reader: Reader, limit: int, cursor: str | None
+    reader: Connection, limit: int, cursor: str | None
 ) -> tuple[list[VersionRow], str | None]:
     """A page of versions, newest first, and the cursor of the next page (or None)."""
     table = models.Version
@@ -157,7 +154,7 @@ class ChangeRow(NamedTuple):
     version: int
 
 
-def check_since(reader: Reader, since: int) -> int:
+def check_since(reader: Connection, since: int) -> int:
     """The current version, once `since` is known to be 0 or a version this database
     recorded; `InvalidParameter('since')` otherwise."""
     current = current_version(reader)
@@ -175,7 +172,7 @@ def check_since(reader: Reader, since: int) -> int:
 
 
 def list_changes(
-    reader: Reader, since: int, limit: int, cursor: str | None
+    reader: Connection, since: int, limit: int, cursor: str | None
 ) -> tuple[list[ChangeRow], str | None]:
     """A page of the events whose state changed after version `since` (check it with
     `check_since` first), each once with its net change, by version and then id.

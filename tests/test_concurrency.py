@@ -275,10 +275,12 @@ def test_routes_on_the_event_loop_read_through_lookup():
     from fastapi.routing import APIRoute
 
     from app.api import actors, events, feeds, meta, page, places, sources, versions
-    from app.api.deps import get_session
+    from app.api.deps import get_cached_session, get_session
 
     def uses_session(dependant: Dependant) -> bool:
-        return dependant.call is get_session or any(uses_session(d) for d in dependant.dependencies)
+        return dependant.call in (get_session, get_cached_session) or any(
+            uses_session(d) for d in dependant.dependencies
+        )
 
     modules = (actors, events, feeds, meta, page, places, sources, versions)
     routes = [

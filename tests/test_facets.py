@@ -12,10 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.cli import load
-from app.db import make_engine, make_sessionmaker
+from app.db import ReadSession, make_engine, read_sessions
 from app.facets import FACETS, _top, bucket_size, facet_counts
 from app.models import DatasetMeta, EventOrder
 from app.planner import EventFilters, Match, plan_events
@@ -39,21 +38,25 @@ WINDOWS: list[tuple[date | None, date | None]] = [
 
 
 @pytest.fixture(scope="module")
-def session(databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def session(databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadSession]:
     root: Path = tmp_path_factory.mktemp("facets") / "data"
     synth.generate(EVENTS, root, seed=3, countries=3, regions=2, cities=3)
     url = databases.new_url()
     engine = make_engine(url)
     load(engine, read_dataset(root))
-    with make_sessionmaker(engine)() as session:
+    with read_sessions(engine)() as session:
         yield session
     engine.dispose()
 
 
-def _counted(session: Session, start: date | None, end: date | None, match: Match) -> Counter[str]:
+def _counted(
+    session: ReadSession, start: date | None, end: date | None, match: Match
+) -> Counter[str]:
     """Every event in the window, read one by one: what the buckets must add up to."""
     counts: Counter[str] = Counter()
-    rows = session.execute(select(EventOrder.date_start, EventOrder.date_end, EventOrder.facets))
+    rows = session.connection().execute(
+        select(EventOrder.date_start, EventOrder.date_end, EventOrder.facets)
+    )
     for first, last, facets in rows:
         if match == "overlap":
             inside = (start is None or last >= start) and (end is None or first <= end)
@@ -65,7 +68,7 @@ def _counted(session: Session, start: date | None, end: date | None, match: Matc
 
 
 def test_the_dataset_is_cut_into_buckets(session):
-    stored = session.execute(select(DatasetMeta.facet_bucket)).scalar_one()
+    stored = session.connection().execute(select(DatasetMeta.facet_bucket)).scalar_one()
     assert stored == bucket_size(EVENTS) == 16
 
 

@@ -266,9 +266,10 @@ def test_postgresql_starts_no_parallel_workers_for_a_request(loaded_url, backend
     with TestClient(app) as client:
         assert client.get("/events?q=istanbul").status_code == 200
         with app.state.sessions() as session:
-            setting = session.execute(sqlalchemy.text("SHOW max_parallel_workers_per_gather"))
+            setting = session.connection().execute(
+                sqlalchemy.text("SHOW max_parallel_workers_per_gather")
+            )
             assert setting.scalar_one() == "0"
-            session.commit()  # a commit, not a rollback: the connection's statements stay
 
 
 def test_postgresql_keeps_the_statements_it_prepared_between_requests(
@@ -285,7 +286,7 @@ def test_postgresql_keeps_the_statements_it_prepared_between_requests(
         for _ in range(20):  # the driver prepares a statement on its fifth run
             assert client.get("/sources").status_code == 200
         with app.state.sessions() as session:
-            prepared = session.execute(
+            prepared = session.connection().execute(
                 sqlalchemy.text("SELECT count(*) FROM pg_prepared_statements")
             )
             assert prepared.scalar_one() >= 1
@@ -305,8 +306,7 @@ def test_postgresql_keeps_its_prepared_statements_after_a_404_or_a_422(loaded_ur
         assert client.get("/events/no-such-event").status_code == 404
         assert client.get("/events?actor=no-such-name-anywhere").status_code == 422
         with app.state.sessions() as session:
-            prepared = session.execute(
+            prepared = session.connection().execute(
                 sqlalchemy.text("SELECT count(*) FROM pg_prepared_statements")
             )
             assert prepared.scalar_one() >= 1
-            session.commit()

@@ -114,9 +114,9 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
     Neither needs a new load."""
     from alembic import command
     from sqlalchemy import text
-    from sqlalchemy.orm import Session
 
     from app.cli import alembic_config, load
+    from app.db import ReadSession
     from app.planner import EventFilters, plan_events
     from app.queries import page_documents
     from app.reader import read_dataset
@@ -129,7 +129,7 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
             step(config, revision)
 
     def found(q):
-        with Session(engine) as session:
+        with ReadSession(engine) as session:
             docs, _ = page_documents(session, plan_events(session, EventFilters(q=q)), 500, None)
         return sorted(doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs)
 
@@ -158,9 +158,9 @@ def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
     rows already loaded: facets are the same before and after, with no new load."""
     from alembic import command
     from sqlalchemy import text
-    from sqlalchemy.orm import Session
 
     from app.cli import alembic_config, load
+    from app.db import ReadSession
     from app.facets import facet_counts
     from app.planner import EventFilters, plan_events
     from app.reader import read_dataset
@@ -170,7 +170,7 @@ def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):
         windows = [EventFilters(window_start=date(2014, 6, 1), window_end=date(2016, 1, 1))]
         windows.append(EventFilters(window_end=date(2015, 3, 1)))
         windows.append(EventFilters(types=("killing",)))  # counted event by event
-        with Session(engine) as session:
+        with ReadSession(engine) as session:
             return [facet_counts(session, plan_events(session, w), 100) for w in windows]
 
     load(engine, read_dataset(FIXTURE_DATA))
@@ -193,16 +193,16 @@ def test_the_numbering_migration_keeps_every_list_page(engine):
     """0013 numbers the actors and places already loaded in list order: every page of all
     of them or of one kind, with its total and cursor, is the same as before it."""
     from alembic import command
-    from sqlalchemy.orm import Session
 
     from app.cli import alembic_config, load
+    from app.db import ReadSession
     from app.directory import ACTORS, PLACES, page
     from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
     def pages():
         walked = []
-        with Session(engine) as session:
+        with ReadSession(engine) as session:
             for directory in (ACTORS, PLACES):
                 for kind in (None, "person", "country", "city"):
                     cursor = None

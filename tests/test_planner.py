@@ -9,10 +9,9 @@ from datetime import date
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from app.dataset import Dataset
-from app.db import make_engine, make_sessionmaker
+from app.db import ReadSession, make_engine, read_sessions
 from app.planner import EventFilters, Thresholds, count_matches, plan_events
 from app.queries import counted_first_page, iter_summaries, page_documents
 from app.reader import read_dataset
@@ -135,14 +134,16 @@ THRESHOLDS = {
 
 
 @pytest.fixture(scope="module")
-def sessions(loaded_url: str) -> Iterator[Session]:
+def sessions(loaded_url: str) -> Iterator[ReadSession]:
     engine = make_engine(loaded_url)
-    with make_sessionmaker(engine)() as session:
+    with read_sessions(engine)() as session:
         yield session
     engine.dispose()
 
 
-def _walk(session: Session, filters: EventFilters, thresholds: Thresholds, limit: int) -> list[str]:
+def _walk(
+    session: ReadSession, filters: EventFilters, thresholds: Thresholds, limit: int
+) -> list[str]:
     plan = plan_events(session, filters, thresholds)
     seen: list[str] = []
     cursor = None
@@ -190,7 +191,7 @@ def test_the_strategy_follows_the_thresholds(sessions):
     assert plan_events(sessions, narrow, THRESHOLDS["text-drives"]).driver == (
         "actor:umarali-quvvatov",
     )
-    if sessions.get_bind().dialect.name != "sqlite":
+    if sessions.dialect.name != "sqlite":
         # No full-text index counts the word's matches: it is tested on the place's events.
         assert plan_events(sessions, rare, THRESHOLDS["text-drives"]).strategy == "keys"
         return
@@ -213,14 +214,14 @@ def test_a_longest_span_reaching_before_year_one_is_capped_there(loaded_url):
     from a window's start stops at the first day a date can hold, on either backend."""
     engine = make_engine(loaded_url)
     try:
-        with make_sessionmaker(engine)() as session:
-            session.execute(text("UPDATE dataset_meta SET max_span_days = 3652058"))
+        with read_sessions(engine)() as session:
+            session.connection().execute(text("UPDATE dataset_meta SET max_span_days = 3652058"))
             for filters in (
                 EventFilters(window_start=date(1, 1, 1)),
                 EventFilters(window_start=date(1, 3, 1), window_end=date(1992, 6, 1)),
                 EventFilters(window_start=date(2015, 3, 1), types=("killing",)),
             ):
                 assert _walk(session, filters, Thresholds(), 7) == plain(filters)
-            session.rollback()
+            session.close(commit=False)
     finally:
         engine.dispose()

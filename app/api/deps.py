@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic_core import to_json
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.dataset import EventType
 from app.dates import DateError, parse_partial
+from app.db import ReadSession
 from app.errors import InvalidParameter, NotFound
 from app.planner import EventFilters
 from app.schemas import ErrorResponse
@@ -28,7 +28,7 @@ CURSOR = {"pattern": r"^[A-Za-z0-9_-]*$"}
 T = TypeVar("T")
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[ReadSession]:
     """One read transaction per request: every query in it sees the same dataset.
 
     Creating a session does no I/O, and its transaction begins with the first query, in
@@ -40,35 +40,45 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     also makes the driver forget the statements it prepared on the connection, and every
     request would plan its queries again (about 1 ms for an event in full).
     """
-    session: Session = request.app.state.sessions()
-    # Where the session notes which dataset its transaction reads (`app.db`).
-    session.info["request_state"] = request.state
+    session: ReadSession = request.app.state.sessions(request.state)
     try:
         yield session
-    except (NotFound, InvalidParameter):
-        session.commit()  # a 404 or 422 read what it needed; it too keeps the statements
+    except BaseException as error:
+        session.close(commit=_keeps(error))
         raise
     else:
-        session.commit()
-    finally:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[ReadSession, Depends(get_session)]
 
 
-async def get_cached_session(request: Request, session: SessionDep) -> Session:
-    """A session for a route whose answer depends only on the URL and the loaded dataset:
-    the response cache, when there is one, may keep it under the dataset its transaction
-    read (which is then noted: one query more)."""
+async def get_cached_session(request: Request) -> AsyncIterator[ReadSession]:
+    """`get_session` for a route whose answer depends only on the URL and the loaded
+    dataset: the response cache, when there is one, may keep it under the dataset its
+    transaction read (which is then noted: one query more). Not built on `get_session`:
+    each level of dependencies costs a request more than reading a stored page."""
     request.state.cacheable = request.app.state.response_cache
-    return session
+    session: ReadSession = request.app.state.sessions(request.state)
+    try:
+        yield session
+    except BaseException as error:
+        session.close(commit=_keeps(error))
+        raise
+    else:
+        session.close()
 
 
-CachedSession = Annotated[Session, Depends(get_cached_session)]
+def _keeps(error: BaseException) -> bool:
+    """Whether a request that raised `error` ends with COMMIT: a 404 or 422 read what it
+    needed, and keeps the connection's statements too."""
+    return isinstance(error, (NotFound, InvalidParameter))
 
 
-async def lookup(session: Session, read: Callable[[], T], *, scans: bool = False) -> T:
+CachedSession = Annotated[ReadSession, Depends(get_cached_session)]
+
+
+async def lookup(session: ReadSession, read: Callable[[], T], *, scans: bool = False) -> T:
     """`read()`: what the load stored, found by key (an event, actor, place or source in
     full, a page of a directory). On SQLite it runs on the event loop, which costs less
     than the trip through the thread pool, and is safe there: its readers do not wait on a
@@ -76,7 +86,7 @@ async def lookup(session: Session, read: Callable[[], T], *, scans: bool = False
     On PostgreSQL a statement may wait on a lock (a migration's ALTER), and on the loop it
     would stop every request, the one holding the lock included, whose transaction ends
     on that loop; so there, and for a read that `scans` many rows, the thread pool."""
-    if not scans and session.get_bind().dialect.name == "sqlite":
+    if not scans and session.dialect.name == "sqlite":
         return read()
     return await run_in_threadpool(read)
 

@@ -96,7 +96,8 @@ def get_timelinejs(
     The title slide says what was filtered and how many events matched. Headlines and
     texts are HTML, as TimelineJS renders them: `<`, `>` and `&` in names are escaped.
     """
-    titles = {s.id: s.title for s in session.scalars(select(models.Source))}
+    sources = select(models.Source.id, models.Source.title)
+    titles = {i: t for i, t in session.connection().execute(sources)}
     plan = plan_events(session, filters)
     total, exact = count_matches(session, plan)
     counted = f"{total:,}" + ("" if exact else "+")
@@ -206,7 +207,7 @@ def get_csv(
     """
     sessions = request.app.state.sessions
     # Check the filters (names, q) before the first byte is sent.
-    with sessions() as session, session.begin():
+    with sessions() as session:
         plan_events(session, filters)
 
     head = bool(getattr(request.state, "head", False))  # HEAD: headers only, no query
@@ -215,7 +216,7 @@ def get_csv(
         yield ("\ufeff" if bom else "") + csv_header()
         if head:
             return
-        with sessions() as session, session.begin():
+        with sessions() as session:
             batch = []
             for summary in iter_summaries(session, plan_events(session, filters), limit):
                 batch.append(summary)

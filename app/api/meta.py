@@ -32,15 +32,18 @@ def health(session: SessionDep, response: Response) -> HealthStatus:
     Never cached (`Cache-Control: no-store`): each check reaches the database.
     """
     response.headers["Cache-Control"] = "no-store"
-    meta = session.get(models.DatasetMeta, 1)
-    revision = session.scalar(select(text("version_num")).select_from(text("alembic_version")))
+    table = models.DatasetMeta.__table__
+    meta = session.connection().execute(select(table).where(table.c.id == 1)).first()
+    revision = session.connection().scalar(
+        select(text("version_num")).select_from(text("alembic_version"))
+    )
     return HealthStatus(
         status="ok",
         events=meta.event_count if meta else 0,
         dataset_hash=meta.dataset_hash if meta else None,
         schema_revision=revision,
         loaded_at=as_utc(meta.loaded_at) if meta else None,
-        version=current_version(session),
+        version=current_version(session.connection()),
     )
 
 

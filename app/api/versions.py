@@ -62,7 +62,7 @@ class ChangePage(BaseModel):
 def get_versions(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -> VersionPage:
     """Every load that changed the dataset, newest first, with how many events it added,
     changed and removed. A reload of the same files records nothing."""
-    rows, next_cursor = list_versions(session, limit, cursor)
+    rows, next_cursor = list_versions(session.connection(), limit, cursor)
     return VersionPage(items=[VersionOut(**row._asdict()) for row in rows], next_cursor=next_cursor)
 
 
@@ -87,8 +87,8 @@ def get_changes(
     change and the version of its latest change, ordered by that version and then id.
     Removed events stay listed as tombstones. Follow `next_cursor` to the end, then keep
     `version` for the next call."""
-    current = check_since(session, since)
-    rows, next_cursor = list_changes(session, since, limit, cursor)
+    current = check_since(session.connection(), since)
+    rows, next_cursor = list_changes(session.connection(), since, limit, cursor)
     return ChangePage(
         items=[ChangeOut(**row._asdict()) for row in rows],
         version=current,
