@@ -157,8 +157,11 @@ def _encoding(headers: Headers) -> str:
 def accepts_gzip(headers: Headers) -> bool:
     """Whether the request's Accept-Encoding accepts gzip (RFC 9110, 12.5.3): named with a
     weight above 0, or not named and `*` so; `gzip;q=0` refuses it."""
+    accepted = headers.getlist("accept-encoding")
+    if not accepted:
+        return False
     weights: dict[str, float] = {}
-    for item in ",".join(headers.getlist("accept-encoding")).lower().split(","):
+    for item in ",".join(accepted).lower().split(","):
         coding, *params = (part.strip() for part in item.split(";"))
         weight = 1.0
         for param in params:
@@ -189,9 +192,9 @@ class Compression(GZipMiddleware):
 
             async def send_varying(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    headers = MutableHeaders(scope=message)
-                    if "accept-encoding" not in headers.get("vary", "").lower():
-                        headers.add_vary_header("Accept-Encoding")
+                    headers = message.setdefault("headers", [])
+                    if not any(b"accept-encoding" in v.lower() for k, v in headers if k == b"vary"):
+                        MutableHeaders(scope=message).add_vary_header("Accept-Encoding")
                 await send(message)
 
             await self.app(scope, receive, send_varying)

@@ -178,6 +178,19 @@ def test_a_route_without_parameters_says_so(client):
     assert "unknown parameter" in _refused(client.get("/events/2012-07-khorog-clashes?x=1"))["x"]
 
 
+def test_each_path_is_checked_against_its_own_route_every_time(client):
+    # Paths are remembered with their route: asked again, with other parameters, a path
+    # is still checked against the parameters of the route it reaches, and no other.
+    for _ in range(2):
+        assert client.get("/actors?limit=2&kind=person").status_code == 200
+        assert "q" not in _refused(client.get("/actors?q=a&sort=date"))
+        assert "sort" in _refused(client.get("/actors?q=a&sort=date"))
+        assert client.get("/events?sort=date&limit=2").status_code == 200
+        assert "kind" in _refused(client.get("/events?kind=person"))
+        assert "x" in _refused(client.get("/actors/umarali-quvvatov?x=1"))
+        assert client.get("/actors/umarali-quvvatov/events?limit=1").status_code == 200
+
+
 @pytest.mark.parametrize("name", ["page", "offset"])
 def test_page_numbers_point_to_the_cursor(client, name):
     assert "`cursor`" in _refused(client.get(f"/events?{name}=2"))[name]
