@@ -6,6 +6,7 @@ BEGIN statements, so that one request or one load is one real transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 
 def normalize_url(url: str) -> str:
@@ -85,9 +87,16 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         # A writer takes the lock up front, so two loads queue instead of deadlocking.
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         # Straight to the driver: a statement through SQLAlchemy costs each request more
-        # than the BEGIN itself.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # than the BEGIN itself. Its error is raised as SQLAlchemy's, like any query's (a
+        # load waiting past the busy timeout for another load's lock).
+        try:
+            connection.connection.driver_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                statement, (), exc, sqlite3.Error, dialect=connection.dialect
+            ) from exc
 
 
 @contextmanager

@@ -107,15 +107,14 @@ def _api_routes(routes: Sequence[BaseRoute]) -> list[APIRoute]:
 class QueryGuard:
     """Checks the query string against the declared parameters of the route it reaches."""
 
-    KNOWN_PATHS = 4096
-
     def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]]) -> None:
         self.app = app
         self.routes = routes
         self._declared: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
         self._api_routes: list[APIRoute] | None = None  # found on the first request
-        # A path always reaches the same route (the guard sees only GETs): the paths
-        # asked most, remembered, are not matched against every route again.
+        # A path always reaches the same route (the guard sees only GETs): the paths of
+        # routes without path parameters (/events, /actors, /facets...) are remembered,
+        # and not matched against every route again.
         self._by_path: dict[str, APIRoute | None] = {}
 
     def _route(self, scope: Scope) -> APIRoute | None:
@@ -124,15 +123,14 @@ class QueryGuard:
             return self._by_path[path]
         if self._api_routes is None:
             self._api_routes = _api_routes(self.routes())
-        found = None
         for route in self._api_routes:
             match, _ = route.matches(scope)
             if match == Match.FULL:
                 found = route if route.include_in_schema else None
-                break
-        if len(self._by_path) < self.KNOWN_PATHS:
-            self._by_path[path] = found
-        return found
+                if route.path == path:  # no path parameters: one entry per route at most
+                    self._by_path[path] = found
+                return found
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw: bytes = scope.get("query_string", b"") if scope["type"] == "http" else b""

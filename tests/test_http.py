@@ -191,6 +191,23 @@ def test_each_path_is_checked_against_its_own_route_every_time(client):
         assert client.get("/actors/umarali-quvvatov/events?limit=1").status_code == 200
 
 
+def test_paths_clients_make_up_are_not_remembered(client):
+    # The parameter check remembers the paths of routes without path parameters only:
+    # ids, made-up paths and long junk paths do not make a worker grow.
+    from app.params import QueryGuard, _api_routes
+
+    for i in range(30):
+        client.get(f"/events/made-up-{i}?x=1")
+        client.get(f"/no-such-path-{'x' * 1000}{i}?x=1")
+        client.get(f"/actors/umarali-quvvatov/events?limit={i + 1}")
+    layer = client.app.middleware_stack
+    while not isinstance(layer, QueryGuard):
+        layer = layer.app
+    fixed = {r.path for r in _api_routes(client.app.routes) if "{" not in r.path}
+    assert "/actors" in layer._by_path
+    assert set(layer._by_path) <= fixed
+
+
 @pytest.mark.parametrize("name", ["page", "offset"])
 def test_page_numbers_point_to_the_cursor(client, name):
     assert "`cursor`" in _refused(client.get(f"/events?{name}=2"))[name]

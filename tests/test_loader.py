@@ -222,3 +222,28 @@ def test_a_load_leaves_the_connection_settings_as_they_were(database_url):
             assert connection.exec_driver_sql(settings).one() == before
     finally:
         engine.dispose()
+
+
+def test_a_load_that_cannot_take_the_write_lock_fails_as_a_database_error(tmp_path):
+    # What `timeline load` and the API turn into a clear error (not a traceback, not a
+    # 500): SQLAlchemy's error, also when BEGIN is sent straight to the driver.
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    path = tmp_path / "locked.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.connect():
+        pass  # the file made, in WAL mode
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with engine.execution_options(sqlite_immediate=True).connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout=50")  # not 30 s
+            with pytest.raises(OperationalError, match="database is locked"):
+                connection.begin()
+    finally:
+        holder.close()
+        engine.dispose()
