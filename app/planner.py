@@ -73,6 +73,12 @@ class Thresholds:
     # which the index answers from ready lists up to three letters and beyond that by
     # merging the list of every word it begins.
     terms_per_word: int = 64
+    # For words on SQLite, the events starting before an overlap window, of the classes
+    # lasting at most a month or a year, are found by the full-text index's matches in
+    # that month or year, each looked up, when the words are estimated (from their event
+    # counts) to be in at most this share of events; commoner words are tested on each
+    # event of the class walked instead. 0 turns the lookups off.
+    probe_share: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,9 @@ class Plan:
     # Each word of `q` as the keys it may begin (`app.text.search_terms`): any of them.
     words: tuple[tuple[str, ...], ...] = ()
     match: str | None = None  # the words as a full-text query (SQLite), see `_match_query`
+    # The share of events estimated to hold every word (SQLite): the product of each
+    # word's share, 1 for a word whose events were not all counted.
+    share: float = 1.0
     low: tuple[int, ...] = (1, 1, 1)
     high: int | None = None
     ends_from: date | None = None  # overlap: the event ends on or after this day
@@ -144,12 +153,13 @@ def plan_events(
     groups = [tuple(dict.fromkeys(group)) for group in groups]  # type=ban&type=ban: once
     words: tuple[tuple[str, ...], ...] = ()
     match = None
+    word_events: list[int | None] = []
     if filters.q is not None:
         words = tuple(search_terms(filters.q))
         if not words:
             raise InvalidParameter("q", "contains no letters or digits to search for")
         if dialect == "sqlite":
-            match = _match_query(session, words, thresholds.terms_per_word)
+            match, word_events = _match_query(session, words, thresholds.terms_per_word)
             if match is None:
                 return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
 
@@ -157,7 +167,12 @@ def plan_events(
     sizes = [sum(stats.get(key, 0) for key in group) for group in groups]
     if any(size == 0 for size in sizes):
         return Plan("nothing", sort=filters.sort, dialect=dialect, thresholds=thresholds)
-    base = Plan("keys", match=match, sort=filters.sort, dialect=dialect, thresholds=thresholds)
+    share = 1.0
+    for events in word_events:
+        share *= 1.0 if events is None else min(1.0, events / max(stats["*"], 1))
+    base = Plan(
+        "keys", match=match, share=share, sort=filters.sort, dialect=dialect, thresholds=thresholds
+    )
     plan = _with_window(base, filters, bounds)
     if not groups:
         groups, sizes = [("*",)], [stats["*"]]
@@ -190,30 +205,37 @@ def plan_events(
     )
 
 
-def _match_query(session: ReadSession, words: tuple[tuple[str, ...], ...], most: int) -> str | None:
+def _match_query(
+    session: ReadSession, words: tuple[tuple[str, ...], ...], most: int
+) -> tuple[str | None, list[int | None]]:
     """The full-text query for events holding every word (SQLite), each as the `most`
-    words its keys begin or as prefixes (see `Thresholds.terms_per_word`); None when a
-    word begins no indexed word, so that nothing matches."""
+    words its keys begin or as prefixes (see `Thresholds.terms_per_word`), with how many
+    events hold each word's indexed words (an estimate: an event may hold several; None
+    when asked as a prefix, not all counted); None when a word begins no indexed word,
+    so that nothing matches."""
     keys = [(i, key) for i, alternatives in enumerate(words) for key in alternatives]
     # Keyed words are [a-z0-9]: every word beginning with `w` sorts from `w` to `w~`.
     ranges = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT {i} AS word, term FROM events_fts_terms"
+        f"SELECT * FROM (SELECT {i} AS word, term, events FROM events_fts_terms"
         f" WHERE term >= :w{n} AND term < :w{n} || '~' LIMIT {most + 1})"
         for n, (i, _) in enumerate(keys)
     )
-    begun: dict[int, dict[str, None]] = {i: {} for i in range(len(words))}
-    for i, term in run(session, ranges, **numbered("w", tuple(key for _, key in keys))):
-        begun[int(i)][str(term)] = None
+    begun: dict[int, dict[str, int]] = {i: {} for i in range(len(words))}
+    for i, term, events in run(session, ranges, **numbered("w", tuple(key for _, key in keys))):
+        begun[int(i)][str(term)] = int(events)
     parts = []
+    counts: list[int | None] = []
     for i, alternatives in enumerate(words):
         terms = begun[i]
         if not terms:
-            return None
+            return None, []
         if any(len(key) <= 3 for key in alternatives) or len(terms) > most:
             parts.append("(" + " OR ".join(f'"{key}"*' for key in alternatives) + ")")
+            counts.append(None)
         else:
             parts.append("(" + " OR ".join(f'"{term}"' for term in terms) + ")")
-    return " AND ".join(parts)
+            counts.append(sum(terms.values()))
+    return " AND ".join(parts), counts
 
 
 def _counts_and_bounds(
@@ -431,7 +453,9 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
     window are walked by date instead, each span class from its bound, ends first, and
     kept when the index matches them in that range (elsewhere, when their words do): a
     month's, a year's or the longest events' worth of events are tested, where the
-    index alone would read every match since the earliest bound.
+    index alone would read every match since the earliest bound. For rare words
+    (`Thresholds.probe_share`), the index's matches in the month or the year are fewer
+    than the events it spans: those are looked up instead.
     """
     if plan.first is None:  # `first` is set for overlap windows with a start
         return [_text_arm(plan, after, min(plan.low))]
@@ -442,7 +466,12 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
         if plan.match is None:  # no full-text index to ask: each event's words are tested
             return arms + [_prefixed(f"b{k}", *_key_arm(before, k, after)) for k in CLASSES]
         matched = replace(plan, tests=(), ends_from=None, high=plan.first - 1)
+        probe = plan.share <= plan.thresholds.probe_share
         for k in CLASSES:
+            if probe and k < CLASSES[-1]:  # a month's or a year's matches, looked up
+                probed = _text_arm(replace(plan, high=plan.first - 1), after, plan.low[k], k)
+                arms.append(_prefixed(f"b{k}", *probed))
+                continue
             walk, values = _key_arm(replace(before, words=()), k, after)
             found, found_values = _prefixed("m", *_text_arm(matched, None, plan.low[k]))
             arms.append(
@@ -457,10 +486,13 @@ def _prefixed(prefix: str, sql: str, values: dict[str, Any]) -> tuple[str, dict[
     return renamed, {f"{prefix}{name}": value for name, value in values.items()}
 
 
-def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, Any]]:
+def _text_arm(
+    plan: Plan, after: int | None, low: int, span_class: int | None = None
+) -> tuple[str, dict[str, Any]]:
     """The events from rank `low` containing every word (found by the full-text index on
     SQLite, each event's words read in rank order and tested elsewhere), that meet the
-    window and the other filters, in no particular order."""
+    window and the other filters (and are of `span_class`, if given), in no particular
+    order."""
     fts = plan.match is not None
     # The rank as the full-text index knows it (its row ids are ranks), or as the words
     # are stored: bounds on it skip to the window.
@@ -471,7 +503,14 @@ def _text_arm(plan: Plan, after: int | None, low: int) -> tuple[str, dict[str, A
     conditions += tests
     values |= test_values
     # The date order's row only when a condition reads it.
-    joined = plan.tests or plan.ends_from is not None or plan.ends_by is not None
+    joined = (
+        plan.tests
+        or plan.ends_from is not None
+        or plan.ends_by is not None
+        or span_class is not None
+    )
+    if span_class is not None:
+        conditions.append(f"o.span_class = {span_class}")
     if fts:
         values["match"] = plan.match
         source = "events_fts f"

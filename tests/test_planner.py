@@ -106,6 +106,13 @@ FILTERS = [
     # Beginnings that stop inside a letter group keying rewrites (Badak-hshan, Rak-hmonov).
     EventFilters(q="badak"),
     EventFilters(q="Rak", window_start=date(2012, 1, 1)),
+    # Words in a window that events starting before it overlap (a month, a year long),
+    # with other filters too.
+    EventFilters(q="istanbul", window_start=date(2015, 3, 15), window_end=date(2015, 12, 31)),
+    EventFilters(q="irpt", window_start=date(2016, 1, 1), sort="-date"),
+    EventFilters(q="irpt", window_start=date(2016, 7, 15)),  # the trials ended before
+    EventFilters(q="tajiks", window_start=date(2016, 6, 1), window_end=date(2016, 12, 31)),
+    EventFilters(q="irpt parti", window_start=date(2015, 9, 15), place_ids=("tajikistan",)),
     # One value within a window: counted from positions, however many match.
     EventFilters(place_ids=("tajikistan",), window_start=date(1995, 6, 1)),
     EventFilters(types=("killing",), window_start=date(2014, 6, 1), window_end=date(2016, 6, 1)),
@@ -130,6 +137,9 @@ THRESHOLDS = {
     "text-drives": Thresholds(text_drive=1_000_000),
     "keys-drive": Thresholds(text_drive=0),
     "counts-capped": Thresholds(count_limit=3, words_count_limit=2, text_drive=5, terms_per_word=1),
+    # Words before a window: the index's matches looked up, or each event walked, tested.
+    "matches-looked-up": Thresholds(probe_share=1.0),
+    "events-walked": Thresholds(probe_share=0.0),
 }
 
 
