@@ -111,6 +111,9 @@ FILTERS = [
     EventFilters(q="istanbul", window_start=date(2015, 3, 15), window_end=date(2015, 12, 31)),
     EventFilters(q="irpt", window_start=date(2016, 1, 1), sort="-date"),
     EventFilters(q="irpt", window_start=date(2016, 7, 15)),  # the trials ended before
+    # Matches starting before the window (of both classes) and in it, page after page.
+    EventFilters(q="irpt", window_start=date(2015, 9, 15)),
+    EventFilters(q="irpt", window_start=date(2015, 9, 15), sort="-date"),
     EventFilters(q="tajiks", window_start=date(2016, 6, 1), window_end=date(2016, 12, 31)),
     EventFilters(q="irpt parti", window_start=date(2015, 9, 15), place_ids=("tajikistan",)),
     # One value within a window: counted from positions, however many match.
@@ -157,11 +160,14 @@ def _walk(
     plan = plan_events(session, filters, thresholds)
     seen: list[str] = []
     cursor = None
+    cursors: set[str] = set()
     while True:
         docs, cursor = page_documents(session, plan, limit, cursor)
         seen += [doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs]
         if cursor is None:
             return seen
+        assert cursor not in cursors, "a next page the same as one before: no progress"
+        cursors.add(cursor)
 
 
 @pytest.mark.parametrize("thresholds", THRESHOLDS.values(), ids=THRESHOLDS.keys())
