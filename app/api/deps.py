@@ -28,7 +28,7 @@ CURSOR = {"pattern": r"^[A-Za-z0-9_-]*$"}
 T = TypeVar("T")
 
 
-async def get_session(request: Request) -> AsyncIterator[ReadSession]:
+class ReadTransaction:
     """One read transaction per request: every query in it sees the same dataset.
 
     Creating a session does no I/O, and its transaction begins with the first query, in
@@ -39,42 +39,33 @@ async def get_session(request: Request) -> AsyncIterator[ReadSession]:
     the same as a rollback), and so does one answered 404 or 422: on PostgreSQL a ROLLBACK
     also makes the driver forget the statements it prepared on the connection, and every
     request would plan its queries again (about 1 ms for an event in full).
+
+    `cacheable`: the route's answer depends only on the URL and the loaded dataset, so the
+    response cache, when there is one, may keep it under the dataset its transaction read
+    (which is then noted: one query more). One dependency either way: each level of
+    dependencies costs a request more than reading a stored page.
     """
-    session: ReadSession = request.app.state.sessions(request.state)
-    try:
-        yield session
-    except BaseException as error:
-        session.close(commit=_keeps(error))
-        raise
-    else:
-        session.close()
+
+    def __init__(self, *, cacheable: bool) -> None:
+        self.cacheable = cacheable
+
+    async def __call__(self, request: Request) -> AsyncIterator[ReadSession]:
+        if self.cacheable:
+            request.state.cacheable = request.app.state.response_cache
+        session: ReadSession = request.app.state.sessions(request.state)
+        try:
+            yield session
+        except BaseException as error:
+            # A 404 or 422 read what it needed, and keeps the connection's statements too.
+            session.close(commit=isinstance(error, (NotFound, InvalidParameter)))
+            raise
+        else:
+            session.close()
 
 
+get_session = ReadTransaction(cacheable=False)
+get_cached_session = ReadTransaction(cacheable=True)
 SessionDep = Annotated[ReadSession, Depends(get_session)]
-
-
-async def get_cached_session(request: Request) -> AsyncIterator[ReadSession]:
-    """`get_session` for a route whose answer depends only on the URL and the loaded
-    dataset: the response cache, when there is one, may keep it under the dataset its
-    transaction read (which is then noted: one query more). Not built on `get_session`:
-    each level of dependencies costs a request more than reading a stored page."""
-    request.state.cacheable = request.app.state.response_cache
-    session: ReadSession = request.app.state.sessions(request.state)
-    try:
-        yield session
-    except BaseException as error:
-        session.close(commit=_keeps(error))
-        raise
-    else:
-        session.close()
-
-
-def _keeps(error: BaseException) -> bool:
-    """Whether a request that raised `error` ends with COMMIT: a 404 or 422 read what it
-    needed, and keeps the connection's statements too."""
-    return isinstance(error, (NotFound, InvalidParameter))
-
-
 CachedSession = Annotated[ReadSession, Depends(get_cached_session)]
 
 
