@@ -21,6 +21,7 @@ from app.db import is_sqlite
 from app.directory import build_documents
 from app.facets import build_facet_totals
 from app.rows import DatasetRows, EventDocRow, EventWordsRow, dataset_rows
+from app.text import word_signature
 from app.versions import record_version
 
 # Children before parents, so deletes never trip a foreign key.
@@ -187,7 +188,7 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int
             " ORDER BY date_start, date_end, id"
         )
     )
-    _insert_documents(connection, rows)
+    _insert_documents(connection, rows, sqlite)
     for keys in _KEYS:
         # Each kind's keys share a prefix: inserted in key order, they append to the index.
         connection.execute(
@@ -240,10 +241,15 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int
     return facet_bucket
 
 
-def _insert_documents(connection: Connection, rows: DatasetRows) -> None:
+def _insert_documents(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     """Each event's document by its rank, closed with the versions it was added and last
-    changed in (which `record_version` has just written), and its keyed words: written
-    once, here, by rank, rather than beside the event's row."""
+    changed in (which `record_version` has just written), and its keyed words with their
+    signature (PostgreSQL; SQLite's full-text index needs none): written once, here, by
+    rank, rather than beside the event's row."""
+
+    def words_row(rank: int, words: str) -> EventWordsRow:
+        return EventWordsRow(rank, words, None if sqlite else word_signature(words))
+
     placed = {
         event_id: (rank, added, changed)
         for event_id, rank, added, changed in connection.execute(
@@ -267,7 +273,7 @@ def _insert_documents(connection: Connection, rows: DatasetRows) -> None:
         _insert(
             connection,
             models.EventWords,
-            [EventWordsRow(rank, d.search_text) for (rank, _, _), d in ranked],
+            [words_row(rank, d.search_text) for (rank, _, _), d in ranked],
         )
 
 

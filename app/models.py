@@ -266,12 +266,16 @@ class EventWords(Base):
     """Each event's distinct keyed words (title, summary, tags, quotes, actor and place
     names, see `app.text`), by rank: what `q` tests an event against, stored beside its
     neighbours in date order. SQLite indexes them in `events_fts`, made by migrations;
-    PostgreSQL reads them in date order and tests them (`app.planner`)."""
+    PostgreSQL reads them in date order and tests them (`app.planner`), after their
+    signature (`app.text.word_signature`), which its primary key carries: a walk reads
+    the words only of the events whose signature has every search word's bits."""
 
     __tablename__ = "event_words"
+    __table_args__ = (PrimaryKeyConstraint("rank", postgresql_include=["signature"]),)
 
-    rank: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rank: Mapped[int] = mapped_column(Integer, autoincrement=False)
     search_text: Mapped[str] = mapped_column(Text)
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # PostgreSQL only
 
 
 class EventDoc(Base):

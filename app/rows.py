@@ -124,6 +124,7 @@ class EventDocRow(NamedTuple):
 class EventWordsRow(NamedTuple):
     rank: int
     search_text: str
+    signature: bytes | None
 
 
 class EventActorRow(NamedTuple):

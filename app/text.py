@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zlib
 from functools import lru_cache
 
 from anyascii import anyascii
@@ -198,3 +199,44 @@ def typed_keys(value: str) -> tuple[str, list[str]]:
     head = key.rpartition(" ")[0]
     completions = search_terms(words[-1])[0][1:]
     return key, [f"{head} {last}".strip() for last in completions]
+
+
+# A word signature: a 1,024-bit Bloom filter of the beginnings (4 and 6 letters) of an
+# event's keyed words, which a search word's own beginning must find set. It rules out
+# most events before their words are read: an event lacking a bit lacks the word.
+SIGNATURE_BYTES = 128
+_SIGNATURE_BITS = SIGNATURE_BYTES * 8
+_BEGINNINGS = (6, 4)  # longest first: a search word is looked up by the longest it has
+
+
+@lru_cache(maxsize=1 << 16)
+def _beginning_bits(beginning: str) -> int:
+    digest = zlib.crc32(beginning.encode())  # the same on every machine and run
+    return 1 << (digest % _SIGNATURE_BITS) | 1 << ((digest >> 10) % _SIGNATURE_BITS)
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_bits(word: str) -> int:
+    bits = 0
+    for size in _BEGINNINGS:
+        if len(word) >= size:
+            bits |= _beginning_bits(word[:size])
+    return bits
+
+
+def word_signature(search_text: str) -> bytes:
+    """The signature of a `search_text` (its words' beginnings, as set bits)."""
+    bits = 0
+    for word in search_text.split():
+        bits |= _word_bits(word)
+    return bits.to_bytes(SIGNATURE_BYTES, "little")
+
+
+def signature_mask(keys: tuple[str, ...]) -> int:
+    """The bits every event holding a word that one of `keys` begins has set (0 when a
+    key is too short to have any: three letters or fewer)."""
+    mask = -1
+    for key in keys:
+        size = next((n for n in _BEGINNINGS if len(key) >= n), 0)
+        mask &= _beginning_bits(key[:size]) if size else 0
+    return max(mask, 0)

@@ -115,28 +115,14 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
     from alembic import command
     from sqlalchemy import text
 
-    from app.cli import alembic_config, load
-    from app.db import ReadSession
-    from app.planner import EventFilters, plan_events
-    from app.queries import page_documents
+    from app.cli import load
     from app.reader import read_dataset
     from tests.conftest import FIXTURE_DATA
 
-    def move(step, revision):
-        with engine.begin() as connection:
-            config = alembic_config()
-            config.attributes["connection"] = connection
-            step(config, revision)
-
-    def found(q):
-        with ReadSession(engine) as session:
-            docs, _ = page_documents(session, plan_events(session, EventFilters(q=q)), 500, None)
-        return sorted(doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs)
-
     load(engine, read_dataset(FIXTURE_DATA))
-    before = {q: found(q) for q in ("quvvat", "osce mandat", "op")}
+    before = {q: found(engine, q) for q in ("quvvat", "osce mandat", "op")}
     assert all(before.values())
-    move(command.downgrade, "0009")
+    move(engine, command.downgrade, "0009")
     with engine.connect() as connection:
         restored = connection.execute(
             text(
@@ -147,10 +133,60 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
     assert len(restored) == 15
     assert all(d.startswith(e[:-1] + ',"added_in":') for e, d, _ in restored)
     assert all(len(words) > 10 for _, _, words in restored)
-    move(command.upgrade, "head")
+    move(engine, command.upgrade, "head")
     columns = {c["name"] for c in inspect(engine).get_columns("events")}
     assert not columns & {"doc", "search_text"}
-    assert {q: found(q) for q in before} == before
+    assert {q: found(engine, q) for q in before} == before
+
+
+def test_the_signature_migration_signs_the_words_already_loaded(engine, backend):
+    """0015 signs each event's loaded words on PostgreSQL (SQLite's full-text index needs
+    no signature) and going back drops them; searches find the same events, with no new
+    load."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.cli import load
+    from app.reader import read_dataset
+    from app.text import word_signature
+    from tests.conftest import FIXTURE_DATA
+
+    load(engine, read_dataset(FIXTURE_DATA))
+    searches = ("quvvat", "osce mandat", "khorog clashes", "istanb", "irpt", "renaissance party")
+    before = {q: found(engine, q) for q in searches}
+    assert all(before.values())
+    move(engine, command.downgrade, "0014")
+    assert "signature" not in {c["name"] for c in inspect(engine).get_columns("event_words")}
+    move(engine, command.upgrade, "head")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT search_text, signature FROM event_words")).all()
+    assert len(rows) == 15
+    if backend == "postgresql":
+        assert all(bytes(signature) == word_signature(words) for words, signature in rows)
+    else:
+        assert all(signature is None for _, signature in rows)
+    assert {q: found(engine, q) for q in searches} == before
+
+
+def move(engine, step, revision):
+    """Run an Alembic `step` (command.upgrade or downgrade) to `revision` on `engine`."""
+    from app.cli import alembic_config
+
+    with engine.begin() as connection:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        step(config, revision)
+
+
+def found(engine, q):
+    """The ids of the events `q` finds, sorted."""
+    from app.db import ReadSession
+    from app.planner import EventFilters, plan_events
+    from app.queries import page_documents
+
+    with ReadSession(engine) as session:
+        docs, _ = page_documents(session, plan_events(session, EventFilters(q=q)), 500, None)
+    return sorted(doc.split('"id":"', 1)[1].split('"', 1)[0] for doc in docs)
 
 
 def test_the_facet_totals_migration_counts_a_loaded_dataset(engine):

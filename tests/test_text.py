@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.text import fold, name_key, search_terms, search_words, text_key
+from app.rows import search_text
+from app.text import (
+    fold,
+    name_key,
+    search_terms,
+    search_words,
+    signature_mask,
+    text_key,
+    word_signature,
+)
 
 
 @pytest.mark.parametrize(
@@ -125,3 +134,33 @@ def test_search_terms_keep_the_plain_key_first_and_drop_repeats():
     assert search_terms("Kuvvatov, Quvatov; Istanbul!") == [("kuvatov",), ("istanbul",)]
     assert search_terms("Badak") == [("badak", "badah")]
     assert search_terms("!!") == []
+
+
+def _has(signature: bytes, mask: int) -> bool:
+    return int.from_bytes(signature, "little") & mask == mask
+
+
+_WORDS = st.text(alphabet="abcdeghikloqrsuyzшҷхō -'", min_size=1, max_size=30) | st.text(max_size=9)
+
+
+@given(st.lists(_WORDS, min_size=1, max_size=40))
+def test_a_signature_never_rules_out_an_event_holding_the_word(texts):
+    # The signature only skips reading words: whatever the words' test would find, typed
+    # as any beginning of a word the event holds, must pass it.
+    words = search_text(texts)
+    signature = word_signature(words)
+    for word in words.split():
+        for end in range(1, len(word) + 1):
+            for keys in search_terms(word[:end]):
+                if any(f" {key}" in words for key in keys):
+                    assert _has(signature, signature_mask(keys)), (word[:end], keys)
+
+
+def test_a_signature_rules_out_most_events_without_the_word():
+    words = search_text(["Police detained opposition activists in Khorog after the protest."])
+    signature = word_signature(words)
+    absent = search_words("parliament election journalist Istanbul deported")
+    assert all(f" {w}" not in words for w in absent)
+    assert sum(_has(signature, signature_mask((w,))) for w in absent) <= 1
+    assert all(_has(signature, signature_mask(k)) for k in search_terms("polic detain Khorog"))
+    assert signature_mask(("irp",)) == 0  # too short to have bits: nothing is ruled out
