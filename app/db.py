@@ -35,7 +35,7 @@ POOL_SIZE = 40
 
 def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
     """An engine for `url`, with the per-backend settings the app relies on; `serving`
-    for the API's requests (see `_without_parallel_workers`)."""
+    for the API's requests (see `_for_short_statements`)."""
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.database not in (None, "", ":memory:"):  # in-memory SQLite has its own pool
@@ -52,15 +52,17 @@ def make_engine(url: str, *, serving: bool = False, **kwargs: Any) -> Engine:
         return engine
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if serving:
-        _without_parallel_workers(engine)
+        _for_short_statements(engine)
     return engine
 
 
-def _without_parallel_workers(engine: Engine) -> None:
-    """A request's statements are short walks along indexes. PostgreSQL starts parallel
-    workers for the longer ones, and starting them takes longer than the walk: at a
-    million events, a walk testing 5,000 events' words waited 14 ms for its two workers
-    and ran for 5. Each connection the API opens has them off."""
+def _for_short_statements(engine: Engine) -> None:
+    """A request's statements are short walks along indexes, which PostgreSQL may cost
+    high (a walk's bounds are parameters) and then slow down. It starts parallel workers
+    for the longer ones, and starting them takes longer than the walk: at a million
+    events, a walk testing 5,000 events' words waited 14 ms for its two workers and ran
+    for 5. And it compiles them (JIT): a first page of two words took 570 ms, of which
+    32 were the walk. Each connection the API opens has both off."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -68,6 +70,7 @@ def _without_parallel_workers(engine: Engine) -> None:
         dbapi_connection.autocommit = True
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET max_parallel_workers_per_gather = 0")
+            cursor.execute("SET jit = off")
         dbapi_connection.autocommit = autocommit
 
 

@@ -288,18 +288,18 @@ def test_health_is_never_cached(own_client):
     assert client.get("/health").json()["status"] == "ok"
 
 
-def test_postgresql_starts_no_parallel_workers_for_a_request(loaded_url, backend):
-    # Starting them takes longer than the short walks a request makes (app.db).
+def test_postgresql_neither_starts_workers_nor_compiles_for_a_request(loaded_url, backend):
+    # Starting parallel workers, or compiling a statement (JIT), takes longer than the
+    # short walks a request makes (app.db).
     if backend != "postgresql":
-        pytest.skip("SQLite has no parallel workers")
+        pytest.skip("SQLite has no parallel workers and no JIT")
     app = create_app(Settings(database_url=loaded_url, response_cache_mb=0))
     with TestClient(app) as client:
         assert client.get("/events?q=istanbul").status_code == 200
         with app.state.sessions() as session:
-            setting = session.connection().execute(
-                sqlalchemy.text("SHOW max_parallel_workers_per_gather")
-            )
-            assert setting.scalar_one() == "0"
+            for name, value in (("max_parallel_workers_per_gather", "0"), ("jit", "off")):
+                setting = session.connection().execute(sqlalchemy.text(f"SHOW {name}"))
+                assert setting.scalar_one() == value
 
 
 def test_postgresql_keeps_the_statements_it_prepared_between_requests(
