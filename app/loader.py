@@ -243,19 +243,16 @@ def _build_reads(connection: Connection, rows: DatasetRows, sqlite: bool) -> int
 
 def _insert_documents(connection: Connection, rows: DatasetRows, sqlite: bool) -> None:
     """Each event's document by its rank, closed with the versions it was added and last
-    changed in (which `record_version` has just written), and its keyed words with their
-    signature (PostgreSQL; SQLite's full-text index needs none): written once, here, by
-    rank, rather than beside the event's row."""
-
-    def words_row(rank: int, words: str) -> EventWordsRow:
-        return EventWordsRow(rank, words, None if sqlite else word_signature(words))
-
+    changed in (which `record_version` has just written), and its keyed words, with (on
+    PostgreSQL; SQLite's full-text index needs none) their signature and the event's end
+    and span class: written once, here, by rank, rather than beside the event's row."""
+    # Each event's rank, versions, end and span class (which its stored words carry).
     placed = {
-        event_id: (rank, added, changed)
-        for event_id, rank, added, changed in connection.execute(
+        event_id: (rank, added, changed, end, span_class)
+        for event_id, rank, added, changed, end, span_class in connection.execute(
             text(
                 "SELECT o.event_id, o.rank, coalesce(v.added_version, 0),"
-                " coalesce(v.changed_version, 0) FROM event_order o"
+                " coalesce(v.changed_version, 0), o.date_end, o.span_class FROM event_order o"
                 " LEFT JOIN event_versions v ON v.event_id = o.event_id"
             )
         )
@@ -267,14 +264,16 @@ def _insert_documents(connection: Connection, rows: DatasetRows, sqlite: bool) -
             models.EventDoc,
             [
                 EventDocRow(rank, f'{d.doc[:-1]},"added_in":{added},"changed_in":{changed}}}')
-                for (rank, added, changed), d in ranked
+                for (rank, added, changed, _, _), d in ranked
             ],
         )
-        _insert(
-            connection,
-            models.EventWords,
-            [words_row(rank, d.search_text) for (rank, _, _), d in ranked],
+        words = (
+            EventWordsRow(rank, d.search_text, None, None, None)
+            if sqlite
+            else EventWordsRow(rank, d.search_text, word_signature(d.search_text), end, k)
+            for (rank, _, _, end, k), d in ranked
         )
+        _insert(connection, models.EventWords, list(words))
 
 
 def _check_foreign_keys(connection: Connection) -> None:

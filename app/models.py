@@ -267,15 +267,20 @@ class EventWords(Base):
     names, see `app.text`), by rank: what `q` tests an event against, stored beside its
     neighbours in date order. SQLite indexes them in `events_fts`, made by migrations;
     PostgreSQL reads them in date order and tests them (`app.planner`), after their
-    signature (`app.text.word_signature`), which its primary key carries: a walk reads
-    the words only of the events whose signature has every search word's bits."""
+    signature (`app.text.word_signature`), end and span class, which its primary key
+    carries: a walk reads the words only of the events that may match."""
 
     __tablename__ = "event_words"
-    __table_args__ = (PrimaryKeyConstraint("rank", postgresql_include=["signature"]),)
+    __table_args__ = (
+        PrimaryKeyConstraint("rank", postgresql_include=["signature", "date_end", "span_class"]),
+    )
 
     rank: Mapped[int] = mapped_column(Integer, autoincrement=False)
     search_text: Mapped[str] = mapped_column(Text)
-    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # PostgreSQL only
+    # PostgreSQL only (SQLite's full-text index needs none of them).
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)
+    date_end: Mapped[date | None] = mapped_column(Date)
+    span_class: Mapped[int | None] = mapped_column(SmallInteger)
 
 
 class EventDoc(Base):

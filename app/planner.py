@@ -481,11 +481,15 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
     if plan.first > 1:
         driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
         before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
-        if plan.match is None:  # no full-text index to ask: each event's words are tested
-            return arms + [_prefixed(f"b{k}", *_key_arm(before, k, after)) for k in CLASSES]
         matched = replace(plan, tests=(), ends_from=None, high=plan.first - 1)
-        probe = plan.share <= plan.thresholds.probe_share
+        # Without a full-text index (PostgreSQL), each event's stored words, with their
+        # signature, end and class, are walked through a month or a year: cheaper than
+        # looking each event of the class up.
+        probe = plan.match is None or plan.share <= plan.thresholds.probe_share
         for k in CLASSES:
+            if plan.match is None and k == CLASSES[-1]:
+                arms.append(_prefixed(f"b{k}", *_key_arm(before, k, after)))
+                continue
             if probe and k < CLASSES[-1]:  # a month's or a year's matches, looked up
                 probed = _text_arm(replace(plan, high=plan.first - 1), after, plan.low[k], k)
                 arms.append(_prefixed(f"b{k}", *probed))
@@ -513,22 +517,23 @@ def _text_arm(
     order."""
     fts = plan.match is not None
     # The rank as the full-text index knows it (its row ids are ranks), or as the words
-    # are stored: bounds on it skip to the window.
-    rank = "f.rowid" if fts else "w.rank"
-    conditions, values = _window_sql(plan, rank, "o.date_end", "tlow", after)
+    # are stored: bounds on it skip to the window. The stored words carry their event's
+    # end and span class (PostgreSQL), where the index needs the date order's row.
+    rank, order = ("f.rowid", "o") if fts else ("w.rank", "w")
+    conditions, values = _window_sql(plan, rank, f"{order}.date_end", "tlow", after)
     values["tlow"] = low
-    tests, test_values = _tests_sql(plan, rank, "o.span_class")
+    tests, test_values = _tests_sql(plan, rank, f"{order}.span_class")
     conditions += tests
     values |= test_values
     # The date order's row only when a condition reads it.
-    joined = (
+    joined = fts and (
         plan.tests
         or plan.ends_from is not None
         or plan.ends_by is not None
         or span_class is not None
     )
     if span_class is not None:
-        conditions.append(f"o.span_class = {span_class}")
+        conditions.append(f"{order}.span_class = {span_class}")
     if fts:
         values["match"] = plan.match
         source = "events_fts f"

@@ -13,6 +13,7 @@ import shutil
 import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -125,6 +126,8 @@ class EventWordsRow(NamedTuple):
     rank: int
     search_text: str
     signature: bytes | None
+    date_end: date | None
+    span_class: int | None
 
 
 class EventActorRow(NamedTuple):

@@ -140,9 +140,9 @@ def test_the_smaller_file_migration_keeps_a_loaded_dataset_searchable(engine):
 
 
 def test_the_signature_migration_signs_the_words_already_loaded(engine, backend):
-    """0015 signs each event's loaded words on PostgreSQL (SQLite's full-text index needs
-    no signature) and going back drops them; searches find the same events, with no new
-    load."""
+    """0015 signs each event's loaded words on PostgreSQL and sets its end and span class
+    beside them (SQLite's full-text index needs none of them); going back drops them.
+    Searches find the same events, with no new load."""
     from alembic import command
     from sqlalchemy import text
 
@@ -159,12 +159,20 @@ def test_the_signature_migration_signs_the_words_already_loaded(engine, backend)
     assert "signature" not in {c["name"] for c in inspect(engine).get_columns("event_words")}
     move(engine, command.upgrade, "head")
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT search_text, signature FROM event_words")).all()
+        rows = connection.execute(
+            text(
+                "SELECT w.search_text, w.signature, w.date_end, w.span_class,"
+                " o.date_end, o.span_class FROM event_words w JOIN event_order o"
+                " ON o.rank = w.rank"
+            )
+        ).all()
     assert len(rows) == 15
-    if backend == "postgresql":
-        assert all(bytes(signature) == word_signature(words) for words, signature in rows)
-    else:
-        assert all(signature is None for _, signature in rows)
+    for words, signature, end, span_class, event_end, event_class in rows:
+        if backend == "postgresql":
+            assert bytes(signature) == word_signature(words)
+            assert (end, span_class) == (event_end, event_class)
+        else:
+            assert (signature, end, span_class) == (None, None, None)
     assert {q: found(engine, q) for q in searches} == before
 
 
