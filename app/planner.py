@@ -473,7 +473,9 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
     month's, a year's or the longest events' worth of events are tested, where the
     index alone would read every match since the earliest bound. For rare words
     (`Thresholds.probe_share`), the index's matches in the month or the year are fewer
-    than the events it spans: those are looked up instead.
+    than the events it spans: those are looked up instead. On PostgreSQL, the month's
+    and the year's events are walked along their stored words, whose signatures, ends
+    and classes the walk tests before reading any words.
     """
     if plan.first is None:  # `first` is set for overlap windows with a start
         return [_text_arm(plan, after, min(plan.low))]
@@ -482,9 +484,9 @@ def _text_arms(plan: Plan, after: int | None) -> list[tuple[str, dict[str, Any]]
         driver, tests = (plan.tests[0], plan.tests[1:]) if plan.tests else (("*",), ())
         before = replace(plan, strategy="keys", driver=driver, tests=tests, high=plan.first - 1)
         matched = replace(plan, tests=(), ends_from=None, high=plan.first - 1)
-        # Without a full-text index (PostgreSQL), each event's stored words, with their
-        # signature, end and class, are walked through a month or a year: cheaper than
-        # looking each event of the class up.
+        # Without a full-text index (PostgreSQL), the stored words, with their signature,
+        # end and class, are walked through the month or the year: cheaper than looking
+        # each event of the class up.
         probe = plan.match is None or plan.share <= plan.thresholds.probe_share
         for k in CLASSES:
             if plan.match is None and k == CLASSES[-1]:
