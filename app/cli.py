@@ -15,13 +15,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__, models
 from app.config import Settings, get_settings
 from app.dataset import Dataset
-from app.db import check_foreign_keys, make_engine, migration_connection
+from app.db import check_foreign_keys, is_sqlite, make_engine, migration_connection
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
 from app.quotes import verify_quotes
@@ -46,7 +46,11 @@ def alembic_config() -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> str | None:
     """Move the schema to `revision`, the latest by default: up, or down to an earlier
-    one (`base`: no tables). Returns the revision it is at."""
+    one (`base`: no tables). Returns the revision it is at.
+
+    On PostgreSQL, an upgrade of a database that had a schema is followed by VACUUM
+    (ANALYZE): a migration that rewrote a table leaves its rows unmarked as visible to
+    all, and until autovacuum comes by, every walk of its indexes also reads the table."""
     with migration_connection(engine) as connection, connection.begin():
         config = alembic_config()
         config.attributes["connection"] = connection
@@ -60,7 +64,12 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
         elif at >= 0:
             command.upgrade(config, order[at])
         check_foreign_keys(connection)
-        return MigrationContext.configure(connection).get_current_revision()
+        reached = MigrationContext.configure(connection).get_current_revision()
+    upgraded = current is not None and reached in order[order.index(current) + 1 :]
+    if upgraded and not is_sqlite(engine):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE)"))
+    return reached
 
 
 _REVISION = re.compile(r"(.*?)(?:([+-])([0-9]+))?")

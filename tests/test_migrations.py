@@ -176,6 +176,36 @@ def test_the_signature_migration_signs_the_words_already_loaded(engine, backend)
     assert {q: found(engine, q) for q in searches} == before
 
 
+def test_an_upgrade_on_postgresql_leaves_the_rewritten_words_readable_from_the_index(
+    engine, backend
+):
+    """0015 rewrites `event_words`; `timeline migrate` then vacuums, so that its rows are
+    marked visible to all and a walk of its primary key need not read the table."""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no visibility map")
+    from alembic import command
+    from sqlalchemy import text
+
+    from app.cli import load
+    from app.reader import read_dataset
+    from tests.conftest import FIXTURE_DATA
+
+    load(engine, read_dataset(FIXTURE_DATA))
+    move(engine, command.downgrade, "0014")
+    move(engine, command.upgrade, "head")
+    visible = "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'event_words'"
+    with engine.connect() as connection:
+        pages, all_visible = connection.execute(text(visible)).one()
+    assert all_visible == 0  # rewritten, not vacuumed
+    move(engine, command.downgrade, "0014")
+    assert migrate(engine) == "0015"
+    with engine.connect() as connection:
+        pages, all_visible = connection.execute(text(visible)).one()
+    assert pages > 0
+    assert all_visible == pages
+    assert found(engine, "quvvat")
+
+
 def move(engine, step, revision):
     """Run an Alembic `step` (command.upgrade or downgrade) to `revision` on `engine`."""
     from app.cli import alembic_config
