@@ -4,6 +4,7 @@ FastAPI inlines a copy of every `Literal` wherever it is used and declares only 
 statuses a route names; generated clients then get one enum class per parameter and
 crash on a 304. This module names the shared vocabularies once in `components`, declares
 every status the middleware can answer, and gives array parameters array examples.
+Query parameters say that a blank value is allowed (it means absent).
 """
 
 from __future__ import annotations
@@ -60,10 +61,14 @@ def _share_enums(node: Any, by_values: dict[frozenset[str], str]) -> Any:
     return {key: _share_enums(value, by_values) for key, value in node.items()}
 
 
-def _array_examples(operation: dict[str, Any]) -> None:
+def _query_parameters(operation: dict[str, Any]) -> None:
     """An array parameter's examples are arrays (`["Kuvvatov"]`, not `"Kuvvatov"`), and a
-    query parameter is a value or absent, never `null` (FastAPI's `str | None`)."""
+    query parameter is a value or absent, never `null` (FastAPI's `str | None`). A blank
+    value means absent (`app.params`), as `allowEmptyValue` says: `kind=` is accepted,
+    although `""` is no kind."""
     for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query":
+            parameter["allowEmptyValue"] = True
         schema = parameter.get("schema", {})
         options = schema.get("anyOf")
         if isinstance(options, list):
@@ -120,7 +125,7 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
         }
     for path, item in spec.get("paths", {}).items():
         for operation in item.values():
-            _array_examples(operation)
+            _query_parameters(operation)
             _declare_statuses(path, operation)
     spec["servers"] = [{"url": "/", "description": "This server."}]
     spec["security"] = []

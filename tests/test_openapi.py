@@ -85,6 +85,16 @@ def test_array_parameters_have_array_examples_and_no_null(spec):
                 assert all(isinstance(e, list) for e in schema.get("examples", [])), parameter
 
 
+def test_query_parameters_say_that_a_blank_value_is_allowed(spec, client):
+    # A blank value means absent, for every query parameter: `kind=` lists every actor.
+    for path, _, operation in _operations(spec):
+        for parameter in operation.get("parameters", []):
+            expected = True if parameter["in"] == "query" else None
+            assert parameter.get("allowEmptyValue") is expected, (path, parameter["name"])
+    assert client.get("/actors?kind=&limit=").json() == client.get("/actors").json()
+    assert client.get("/events?sort=&match=&type=").json() == client.get("/events").json()
+
+
 def test_every_parameter_is_described_with_an_example(spec):
     # What Swagger UI prefills and client generators document, path ids included.
     shipped = read_dataset(Path(__file__).parent.parent / "data")
