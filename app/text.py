@@ -206,7 +206,7 @@ def typed_keys(value: str) -> tuple[str, list[str]]:
 # most events before their words are read: an event lacking a bit lacks the word.
 SIGNATURE_BYTES = 128
 _SIGNATURE_BITS = SIGNATURE_BYTES * 8
-_BEGINNINGS = (6, 4)  # longest first: a search word is looked up by the longest it has
+_BEGINNINGS = (6, 4)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -233,10 +233,11 @@ def word_signature(search_text: str) -> bytes:
 
 
 def signature_mask(keys: tuple[str, ...]) -> int:
-    """The bits every event holding a word that one of `keys` begins has set (0 when a
-    key is too short to have any: three letters or fewer)."""
+    """The bits every event holding a word that one of `keys` begins has set: those of
+    every beginning a key has (a word it begins has them too), and of several keys
+    (`Badak`: badak, badah) the bits all of theirs share; 0 when a key is too short to
+    have any (three letters or fewer)."""
     mask = -1
     for key in keys:
-        size = next((n for n in _BEGINNINGS if len(key) >= n), 0)
-        mask &= _beginning_bits(key[:size]) if size else 0
+        mask &= _word_bits(key)
     return max(mask, 0)

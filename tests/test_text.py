@@ -164,3 +164,16 @@ def test_a_signature_rules_out_most_events_without_the_word():
     assert sum(_has(signature, signature_mask((w,))) for w in absent) <= 1
     assert all(_has(signature, signature_mask(k)) for k in search_terms("polic detain Khorog"))
     assert signature_mask(("irp",)) == 0  # too short to have bits: nothing is ruled out
+
+
+def test_completed_and_long_words_keep_the_bits_of_their_beginnings():
+    # `denied` is searched as `deniej` too (it may stop inside `dzh`): the bits both
+    # share, of `deni`, still rule out events without it. A long word needs the bits of
+    # its 4-letter beginning as well as of its 6-letter one.
+    events = word_signature(search_text(["Police detained activists in Khorog."]))
+    (keys,) = search_terms("denied")
+    assert len(keys) == 2
+    beginning = signature_mask(("deni",))
+    assert beginning and signature_mask(keys) & beginning == beginning
+    assert not _has(events, signature_mask(keys))
+    assert signature_mask(("detained",)) & signature_mask(("deta",)) == signature_mask(("deta",))
