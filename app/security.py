@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, unquote
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_body, invalid_parameters
@@ -42,6 +41,9 @@ _HEADERS = {
 }
 
 
+_RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in _HEADERS.items()]
+
+
 class SecurityMiddleware:
     """Refuses what the API never serves and adds security headers to every response."""
 
@@ -60,13 +62,14 @@ class SecurityMiddleware:
             headers = [(b"content-type", b"application/json"), *extra]
             await _send_json(send, status, body, headers, csp)
             return
+        ours = [*_RAW_HEADERS, (b"content-security-policy", csp.encode())]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", csp)
+                # Raw names are lowercase (Starlette's and ours); one a route set is kept.
+                headers = list(message.get("headers", ()))
+                present = {name for name, _ in headers}
+                message["headers"] = headers + [h for h in ours if h[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -179,6 +179,9 @@ def test_security_headers(client):
         "default-src 'none'; script-src 'self'"
     )
     assert "unsafe-inline" not in page.headers["content-security-policy"]
+    for answer in (response, page, client.get("/nowhere"), client.get("/static/timeline.css")):
+        for name in ("x-frame-options", "cross-origin-resource-policy", "content-security-policy"):
+            assert len(answer.headers.get_list(name)) == 1, (answer.url, name)
 
 
 @pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/events?limit=1"])
