@@ -15,13 +15,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DBAPIError
 
 from app import __version__, models
 from app.config import Settings, get_settings
 from app.dataset import Dataset
-from app.db import check_foreign_keys, is_sqlite, make_engine, migration_connection
+from app.db import check_foreign_keys, is_sqlite, make_engine, migration_connection, vacuum
 from app.errors import InvalidDataset
 from app.loader import LoadResult, current_hash, replace_dataset
 from app.quotes import verify_quotes
@@ -67,8 +67,7 @@ def migrate(engine: Engine, revision: str = "head") -> str | None:
         reached = MigrationContext.configure(connection).get_current_revision()
     upgraded = current is not None and reached in order[order.index(current) + 1 :]
     if upgraded and not is_sqlite(engine):
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE)"))
+        vacuum(engine)
     return reached
 
 

@@ -7,13 +7,13 @@ BEGIN statements, so that one request or one load is one real transaction.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -128,6 +128,13 @@ def check_foreign_keys(connection: Connection) -> None:
         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if broken:
             raise RuntimeError(f"the migration broke {len(broken)} foreign keys: {broken[:3]}")
+
+
+def vacuum(engine: Engine, tables: Sequence[str] = ()) -> None:
+    """PostgreSQL: `VACUUM (ANALYZE)` of `tables` (all by default), outside any
+    transaction, as VACUUM must be."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM (ANALYZE) {', '.join(tables)}".rstrip()))
 
 
 def is_sqlite(engine: Engine) -> bool:

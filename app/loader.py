@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import models
 from app.dataset import Dataset
-from app.db import is_sqlite
+from app.db import is_sqlite, vacuum
 from app.directory import build_documents
 from app.facets import build_facet_totals
 from app.rows import DatasetRows, EventDocRow, EventWordsRow, dataset_rows
@@ -102,9 +102,7 @@ def _vacuum(engine: Engine) -> None:
     visible to all, so that walks read the indexes only (the page's keys and dates are all
     in `event_keys`' primary key). Outside the load's transaction, as VACUUM must be; a
     reader meanwhile sees the new dataset either way."""
-    tables = ", ".join(_table(model).name for model in (*_TABLES_CHILD_FIRST, *_VERSIONED))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(f"VACUUM (ANALYZE) {tables}"))
+    vacuum(engine, [_table(model).name for model in (*_TABLES_CHILD_FIRST, *_VERSIONED)])
 
 
 @contextmanager

@@ -39,8 +39,6 @@ _HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Resource-Policy": "cross-origin",
 }
-
-
 _RAW_HEADERS = [(name.lower().encode(), value.encode()) for name, value in _HEADERS.items()]
 
 
@@ -56,13 +54,13 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         csp = self.policies.get(scope["path"], API_CSP)
+        ours = [*_RAW_HEADERS, (b"content-security-policy", csp.encode())]
         refusal = self._refusal(scope)
         if refusal is not None:
             status, body, extra = refusal
-            headers = [(b"content-type", b"application/json"), *extra]
-            await _send_json(send, status, body, headers, csp)
+            headers = [(b"content-type", b"application/json"), *extra, *ours]
+            await _send_json(send, status, body, headers)
             return
-        ours = [*_RAW_HEADERS, (b"content-security-policy", csp.encode())]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -149,14 +147,9 @@ class ReadMethods:
 
 
 async def _send_json(
-    send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]], csp: str
+    send: Send, status: int, body: dict[str, object], headers: list[tuple[bytes, bytes]]
 ) -> None:
     payload = json.dumps(body).encode()
-    headers = [
-        *headers,
-        (b"content-length", str(len(payload)).encode()),
-        (b"content-security-policy", csp.encode()),
-    ]
-    headers += [(name.lower().encode(), value.encode()) for name, value in _HEADERS.items()]
+    headers = [*headers, (b"content-length", str(len(payload)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
